@@ -1,0 +1,250 @@
+package ssdp_test
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/seedb72249f9/upnp/internal/netlab"
+	"github.com/seedb72249f9/upnp/ssdp"
+)
+
+var light = ssdp.Device{
+	UDN:          "uuid:0f0f0f0f-1111-2222-3333-444444444444",
+	Type:         "urn:schemas-upnp-org:device:BinaryLight:1",
+	ServiceTypes: []string{"urn:schemas-upnp-org:service:SwitchPower:1", "urn:schemas-upnp-org:service:Dimming:1"},
+}
+
+func startServer(t *testing.T, s *ssdp.Server) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- s.ListenAndServe(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Errorf("ListenAndServe: %v", err)
+		}
+	})
+	// ListenAndServe has bound its sockets once it answers a search; wait for that.
+	c := &ssdp.Client{Interfaces: []string{"lo"}, Network: "udp4"}
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		ps, _ := c.SearchAll(ctx, ssdp.SearchRequest{Target: s.Devices[0].UDN, To: netip.MustParseAddrPort("127.0.0.1:1900")})
+		cancel()
+		if len(ps) > 0 {
+			return
+		}
+		select {
+		case err := <-errc:
+			t.Fatalf("ListenAndServe: %v", err)
+		default:
+		}
+	}
+	t.Fatal("server never answered")
+}
+
+func newServer() *ssdp.Server {
+	return &ssdp.Server{
+		Devices:    []ssdp.Device{light},
+		Location:   func(a netip.Addr) string { return "http://" + a.String() + ":49152/desc.xml" },
+		Interfaces: []string{"lo"},
+		Network:    "udp4",
+		BootID:     3,
+		ConfigID:   9,
+	}
+}
+
+func TestSearchLoopback(t *testing.T) {
+	if !netlab.Isolate(t) {
+		return
+	}
+	startServer(t, newServer())
+	c := &ssdp.Client{Interfaces: []string{"lo"}, Network: "udp4"}
+	tests := []struct {
+		st   string
+		want []string // USNs
+	}{
+		{"ssdp:all", []string{
+			light.UDN, light.UDN + "::upnp:rootdevice", light.UDN + "::" + light.Type,
+			light.UDN + "::" + light.ServiceTypes[0], light.UDN + "::" + light.ServiceTypes[1]}},
+		{"upnp:rootdevice", []string{light.UDN + "::upnp:rootdevice"}},
+		{light.UDN, []string{light.UDN}},
+		{"urn:schemas-upnp-org:service:SwitchPower:1", []string{light.UDN + "::urn:schemas-upnp-org:service:SwitchPower:1"}},
+		{"urn:schemas-upnp-org:service:SwitchPower:2", nil},
+		{"urn:schemas-upnp-org:device:MediaServer:1", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.st, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			ps, err := c.SearchAll(ctx, ssdp.SearchRequest{Target: tt.st, MX: 1, Sends: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range ps {
+				got = append(got, p.USN)
+				if p.Location != "http://127.0.0.1:49152/desc.xml" || p.Interface != "lo" || !p.EXT ||
+					p.BootID != 3 || p.ConfigID != 9 || p.MaxAge != 1800 || p.Date == "" {
+					t.Errorf("response headers: %+v (interface %q)", p.Message, p.Interface)
+				}
+				if tt.st != "ssdp:all" && p.ST != tt.st {
+					t.Errorf("ST %q, want %q", p.ST, tt.st)
+				}
+			}
+			sort.Strings(got)
+			sort.Strings(tt.want)
+			if d := cmp.Diff(tt.want, got); d != "" {
+				t.Errorf("USNs (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestListenerSeesLifecycle: a Listener sees the whole alive set, then a
+// byebye for every USN when the server shuts down.
+func TestListenerSeesLifecycle(t *testing.T) {
+	if !netlab.Isolate(t) {
+		return
+	}
+	l := &ssdp.Listener{Interfaces: []string{"lo"}, Network: "udp4"}
+	events, stop := l.Subscribe(256)
+	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	lerr := make(chan error, 1)
+	go func() { lerr <- l.ListenAndServe(ctx) }()
+	defer func() { cancel(); <-lerr }()
+	time.Sleep(100 * time.Millisecond) // let the listener join before the first alive
+
+	s := newServer()
+	sctx, scancel := context.WithCancel(context.Background())
+	serr := make(chan error, 1)
+	go func() { serr <- s.ListenAndServe(sctx) }()
+
+	added := map[string]bool{}
+	timeout := time.After(5 * time.Second)
+	for len(added) < 5 {
+		select {
+		case ev := <-events:
+			if ev.Type == ssdp.EventAdded {
+				added[ev.Entry.USN] = true
+				if ev.Entry.BootID != 3 || ev.Entry.Location == "" || ev.Entry.Interface != "lo" {
+					t.Errorf("added entry %+v", ev.Entry)
+				}
+			}
+		case <-timeout:
+			t.Fatalf("saw %d of 5 advertisements", len(added))
+		}
+	}
+	if n := len(l.Entries()); n != 5 {
+		t.Fatalf("cache holds %d entries, want 5", n)
+	}
+	scancel()
+	if err := <-serr; err != nil {
+		t.Fatal(err)
+	}
+	removed := map[string]bool{}
+	for len(removed) < 5 {
+		select {
+		case ev := <-events:
+			if ev.Type == ssdp.EventRemoved {
+				removed[ev.Entry.USN] = true
+			}
+		case <-timeout:
+			t.Fatalf("saw %d of 5 byebye", len(removed))
+		}
+	}
+	if n := len(l.Entries()); n != 0 {
+		t.Fatalf("cache holds %d entries after byebye, want 0", n)
+	}
+}
+
+// rawSearch sends one datagram from a fresh socket to the SSDP group on lo and
+// returns the responses read within wait.
+func rawSearch(t *testing.T, payload string, wait time.Duration) []string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if _, err := pc.WriteTo([]byte(payload), &net.UDPAddr{IP: net.IPv4(239, 255, 255, 250), Port: 1900}); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	buf := make([]byte, 9000)
+	for {
+		pc.SetReadDeadline(time.Now().Add(wait))
+		n, _, err := pc.ReadFrom(buf)
+		if err != nil {
+			return out
+		}
+		out = append(out, string(buf[:n]))
+	}
+}
+
+// TestSearchRules covers the SSDP items of SECURITY.md and UDA's MAN/MX rules
+// that can be shown on one host: a multicast search needs MAN and MX, MX is
+// capped at 5, garbage gets nothing, and a flood from one source is rate limited.
+func TestSearchRules(t *testing.T) {
+	if !netlab.Isolate(t) {
+		return
+	}
+	s := newServer()
+	s.RateLimit = 5
+	startServer(t, s)
+	const st = "ST: upnp:rootdevice\r\n"
+	tests := []struct {
+		name, payload string
+		answers       int
+	}{
+		{"valid", "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 1\r\n" + st + "\r\n", 1},
+		{"no MAN", "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMX: 1\r\n" + st + "\r\n", 0},
+		{"wrong MAN", "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:other\"\r\nMX: 1\r\n" + st + "\r\n", 0},
+		{"no MX", "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\n" + st + "\r\n", 0},
+		{"MX 0", "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 0\r\n" + st + "\r\n", 0},
+		{"garbage", "M-SEARCH garbage\x00\x01\r\n\r\n", 0},
+		{"lower-case headers", "M-SEARCH * HTTP/1.1\nhost:239.255.255.250:1900\nman:\"ssdp:discover\"\nmx:1\nst:upnp:rootdevice\n\n", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := rawSearch(t, tt.payload, 1500*time.Millisecond)
+			if len(got) != tt.answers {
+				t.Fatalf("%d answers, want %d: %q", len(got), tt.answers, got)
+			}
+			for _, r := range got {
+				if !strings.HasPrefix(r, "HTTP/1.1 200 OK\r\n") || !strings.Contains(r, "\r\nEXT:\r\n") {
+					t.Errorf("answer not strict UDA: %q", r)
+				}
+			}
+		})
+	}
+	t.Run("rate limit", func(t *testing.T) {
+		before := s.Stats()
+		pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		q := []byte("M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 1\r\n" + st + "\r\n")
+		for range 200 {
+			pc.WriteTo(q, &net.UDPAddr{IP: net.IPv4(239, 255, 255, 250), Port: 1900})
+		}
+		time.Sleep(300 * time.Millisecond)
+		after := s.Stats()
+		answered := after.Answered - before.Answered
+		limited := after.RateLimited - before.RateLimited
+		// Burst of twice the rate; the searches of the earlier subtests from
+		// the same address may have used up part of it.
+		if answered > 10 || limited < 190 {
+			t.Fatalf("200 searches: %d answered, %d rate limited; want at most 10 answered", answered, limited)
+		}
+	})
+}
