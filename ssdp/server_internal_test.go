@@ -130,14 +130,14 @@ func TestLinkContains(t *testing.T) {
 		v6: []netip.Prefix{netip.MustParsePrefix("fd00::10/64"), netip.MustParsePrefix("fe80::1/64")},
 	}
 	for addr, want := range map[string]bool{
-		"192.168.1.99":      true,
-		"192.168.2.1":       false,
-		"8.8.8.8":           false,
+		"192.168.1.99":       true,
+		"192.168.2.1":        false,
+		"8.8.8.8":            false,
 		"::ffff:192.168.1.5": true,
-		"fd00::99":          true,
-		"fd01::1":           false,
-		"fe80::abcd%eth0":   true,
-		"2001:db8::1":       false,
+		"fd00::99":           true,
+		"fd01::1":            false,
+		"fe80::abcd%eth0":    true,
+		"2001:db8::1":        false,
 	} {
 		if got := l.contains(netip.MustParseAddr(addr)); got != want {
 			t.Errorf("contains(%s) = %v, want %v", addr, got, want)

@@ -45,7 +45,7 @@ type recorder struct {
 	skipped, fatal string
 }
 
-func (r *recorder) Helper()                      {}
+func (r *recorder) Helper()                        {}
 func (r *recorder) Skipf(format string, a ...any)  { r.skipped = fmt.Sprintf(format, a...) }
 func (r *recorder) Fatalf(format string, a ...any) { r.fatal = fmt.Sprintf(format, a...) }
 
@@ -140,8 +140,8 @@ func TestOutput(t *testing.T) {
 
 	var long output
 	long.Write([]byte(strings.Repeat("x", maxLine+10) + "\n"))
-	if lines, _, _ := long.state(); len(lines) != 2 || len(lines[0]) != maxLine+10 && len(lines[0]) < maxLine {
-		t.Errorf("long line split into %d", len(lines))
+	if lines, _, _ := long.state(); len(lines) != 2 || len(lines[0]) != maxLine || len(lines[1]) != 10 {
+		t.Errorf("long line split into %d lines", len(lines))
 	}
 
 	var big output
@@ -160,7 +160,7 @@ func TestCrashed(t *testing.T) {
 		"ready\ngot x":                             false,
 		"ready\npanic: boom\n\ngoroutine 1":        true,
 		"==================\nWARNING: DATA RACE\n": true,
-		"fatal error: concurrent map writes":      true,
+		"fatal error: concurrent map writes":       true,
 		"no panic: here":                           false,
 	} {
 		if got := crashed(out); got != want {

@@ -105,7 +105,7 @@ func (h *Host) start(t testing.TB, label string, role bool, name string, args []
 	cmd := h.Command(context.Background(), name, args...)
 	p := &Proc{Host: h, Name: label, cmd: cmd, role: role, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = &p.out, &p.out // one pipe, in the order written
-	cmd.WaitDelay = time.Second            // for output held open by a child that lives on
+	cmd.WaitDelay = time.Second             // for output held open by a child that lives on
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("netlab: %s: starting %s: %v", h, label, err)
 	}
@@ -292,25 +292,28 @@ func (o *output) Write(b []byte) (int, error) {
 	n := len(b)
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, '\n')
+		chunk := b
+		if i >= 0 {
+			chunk = b[:i]
+		}
+		o.partial = append(o.partial, chunk...)
+		for len(o.partial) > maxLine {
+			o.add(string(o.partial[:maxLine]))
+			o.partial = append(o.partial[:0], o.partial[maxLine:]...)
+		}
 		if i < 0 {
-			o.partial = append(o.partial, b...)
-			if len(o.partial) >= maxLine {
-				o.add()
-			}
 			break
 		}
-		o.partial = append(o.partial, b[:i]...)
-		o.add()
+		o.add(string(o.partial))
+		o.partial = o.partial[:0]
 		b = b[i+1:]
 	}
 	o.notify()
 	return n, nil
 }
 
-// add moves the partial line to lines, within maxOutput.
-func (o *output) add() {
-	line := string(o.partial)
-	o.partial = o.partial[:0]
+// add appends a line, within maxOutput.
+func (o *output) add(line string) {
 	switch {
 	case o.size+len(line) <= maxOutput:
 		o.lines = append(o.lines, line)
@@ -325,7 +328,8 @@ func (o *output) end() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if len(o.partial) > 0 {
-		o.add()
+		o.add(string(o.partial))
+		o.partial = nil
 	}
 	o.ended = true
 	o.notify()
