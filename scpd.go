@@ -245,14 +245,14 @@ func (a *Action) args(dir string) iter.Seq[*Argument] {
 }
 
 // Validate checks what UDA requires of a service description: a
-// specVersion of 1.0 or later, a configId in range, unique non-empty action,
-// argument and state variable names, directions in or out with all in
-// arguments first, retval only on the first out argument, related state
-// variables that exist, at least one state variable, valid data types, an
-// allowedValueList only on strings and an allowedValueRange only on numbers
-// with a valid minimum, maximum and positive step, and allowed and default
-// values that decode. It returns all problems found, joined with
-// errors.Join, or nil.
+// specVersion of 1.0 or later, a configId in range, unique non-empty action
+// and state variable names, non-empty argument names unique per direction,
+// directions in or out with all in arguments first, retval only on the
+// first out argument, related state variables that exist, at least one
+// state variable, valid data types, an allowedValueList only on strings and
+// an allowedValueRange only on numbers with a valid minimum, maximum and
+// positive step, and allowed and default values that decode. It returns all
+// problems found, joined with errors.Join, or nil.
 func (s *SCPD) Validate() error {
 	errs := []error{checkHeader("SCPD", s.ConfigID, s.SpecVersion)}
 	bad := func(format string, args ...any) {
@@ -282,16 +282,20 @@ func (s *SCPD) Validate() error {
 			bad("action %q defined twice", a.Name)
 		}
 		actions[a.Name] = true
-		args := make(map[string]bool)
+		// Names are unique per direction: in and out arguments travel in
+		// different messages, and miniupnpd's WANIPConnection:2 has
+		// NewExternalPort both ways.
+		args := make(map[Argument]bool)
 		seenOut := false
 		for i, g := range a.Arguments {
+			key := Argument{Name: g.Name, Direction: g.Direction}
 			switch {
 			case g.Name == "":
 				bad("action %q: argument %d has no name", a.Name, i+1)
-			case args[g.Name]:
-				bad("action %q: argument %q defined twice", a.Name, g.Name)
+			case args[key]:
+				bad("action %q: %s argument %q defined twice", a.Name, g.Direction, g.Name)
 			}
-			args[g.Name] = true
+			args[key] = true
 			switch g.Direction {
 			case DirectionIn:
 				if seenOut {

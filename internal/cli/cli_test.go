@@ -1,0 +1,146 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seedb72249f9/upnp/internal/netlab"
+	"github.com/seedb72249f9/upnp/ssdp"
+)
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = Main(context.Background(), args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, ExitUsage, "usage: upnp"},
+		{[]string{"help"}, ExitOK, "Commands:"},
+		{[]string{"frobnicate"}, ExitUsage, `unknown command "frobnicate"`},
+		{[]string{"search", "--bogus"}, ExitUsage, "unknown flag"},
+		{[]string{"search", "-4", "-6"}, ExitUsage, "exclude each other"},
+		{[]string{"search", "--mx", "9"}, ExitUsage, "outside 1-5"},
+		{[]string{"search", "a", "b"}, ExitUsage, "at most one"},
+		{[]string{"search", "--to", "not-an-ip"}, ExitUsage, "not an IP"},
+		{[]string{"listen", "x"}, ExitUsage, "no arguments"},
+		{[]string{"search", "-i", "no-such-if0", "--timeout", "1s"}, ExitError, "no usable interface"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, errOut := run(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d", code, tt.code)
+			}
+			if !strings.Contains(out+errOut, tt.want) {
+				t.Errorf("output lacks %q:\n%s%s", tt.want, out, errOut)
+			}
+		})
+	}
+}
+
+func serve(t *testing.T) *ssdp.Server {
+	t.Helper()
+	s := &ssdp.Server{
+		Devices: []ssdp.Device{{
+			UDN:          "uuid:0f0f0f0f-1111-2222-3333-444444444444",
+			Type:         "urn:schemas-upnp-org:device:BinaryLight:1",
+			ServiceTypes: []string{"urn:schemas-upnp-org:service:SwitchPower:1"},
+		}},
+		Location:   func(a netip.Addr) string { return "http://" + a.String() + ":8080/d.xml" },
+		Interfaces: []string{"lo"},
+		Network:    "udp4",
+		BootID:     5,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.ListenAndServe(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return s
+}
+
+func TestSearchCommand(t *testing.T) {
+	if !netlab.Isolate(t) {
+		return
+	}
+	serve(t)
+	time.Sleep(200 * time.Millisecond)
+	code, out, errOut := run(t, "search", "-i", "lo", "-4", "--mx", "1", "--json", "upnp:rootdevice")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("%d lines, want 1:\n%s", len(lines), out)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &got); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]any{
+		"st": "upnp:rootdevice", "usn": "uuid:0f0f0f0f-1111-2222-3333-444444444444::upnp:rootdevice",
+		"location": "http://127.0.0.1:8080/d.xml", "max_age": 1800.0, "boot_id": 5.0, "config_id": 0.0, "interface": "lo",
+	} {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+	if !strings.HasPrefix(got["from"].(string), "127.0.0.1:") {
+		t.Errorf("from = %v", got["from"])
+	}
+
+	code, out, _ = run(t, "search", "-i", "lo", "-4", "--mx", "1", "urn:schemas-upnp-org:device:BinaryLight:1")
+	if code != ExitOK || !strings.Contains(out, "LOCATION: http://127.0.0.1:8080/d.xml") {
+		t.Errorf("text search: exit %d\n%s", code, out)
+	}
+	code, _, errOut = run(t, "search", "-i", "lo", "-4", "--mx", "1", "urn:schemas-upnp-org:device:Nothing:1")
+	if code != ExitNotFound || !strings.Contains(errOut, "no response") {
+		t.Errorf("search for nothing: exit %d, %q", code, errOut)
+	}
+	code, out, _ = run(t, "search", "--to", "127.0.0.1", "--json", "ssdp:all")
+	if code != ExitOK || strings.Count(out, "\n") != 4 {
+		t.Errorf("unicast ssdp:all: exit %d, want 4 lines:\n%s", code, out)
+	}
+}
+
+func TestListenCommand(t *testing.T) {
+	if !netlab.Isolate(t) {
+		return
+	}
+	var o, e bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	done := make(chan int, 1)
+	go func() { done <- Main(ctx, []string{"listen", "-i", "lo", "-4", "--json"}, &o, &e) }()
+	time.Sleep(200 * time.Millisecond)
+	serve(t)
+	code := <-done
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, e.String())
+	}
+	usns := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(o.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("bad JSON line %q: %v", line, err)
+		}
+		if m["nts"] != "ssdp:alive" {
+			t.Errorf("nts = %v", m["nts"])
+		}
+		usns[m["usn"].(string)] = true
+	}
+	if len(usns) != 4 {
+		t.Errorf("saw %d distinct USNs, want the set of 4:\n%s", len(usns), o.String())
+	}
+}
