@@ -68,8 +68,8 @@ func (l Limits) withDefaults() Limits {
 
 // Check reads every token of b and returns an error if b breaks a limit of
 // lim, holds a DTD or any other <!...> declaration, or is not well formed as
-// far as encoding/xml's token reader can tell (tags are not matched; Parse
-// does that). A UTF-8 byte order mark and the ISO-8859-1, US-ASCII and
+// far as encoding/xml's token reader can tell: element names are not
+// matched to end tags (Parse does that), but unclosed elements are errors. A UTF-8 byte order mark and the ISO-8859-1, US-ASCII and
 // windows-1252 encodings are accepted.
 func Check(b []byte, lim Limits) error {
 	lim = lim.withDefaults()
@@ -81,6 +81,10 @@ func Check(b []byte, lim Limits) error {
 	for {
 		tok, err := d.RawToken()
 		if err == io.EOF {
+			if depth != 0 {
+				line, _ := d.InputPos()
+				return &xml.SyntaxError{Msg: "unexpected EOF: unclosed element", Line: line}
+			}
 			return nil
 		}
 		if err != nil {
@@ -96,6 +100,10 @@ func Check(b []byte, lim Limits) error {
 			}
 		case xml.EndElement:
 			depth--
+			if depth < 0 {
+				line, _ := d.InputPos()
+				return &xml.SyntaxError{Msg: "unexpected end element </" + t.Name.Local + ">", Line: line}
+			}
 		case xml.Directive:
 			return posError(d, ErrDTD)
 		}
