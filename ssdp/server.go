@@ -75,9 +75,9 @@ func advertisementSet(root Device) []notification {
 type Server struct {
 	// Devices are the root devices to advertise. Required.
 	Devices []Device
-	// Location returns the LOCATION URL of the description for a request that
-	// reached us on local, one of our addresses (IPv6 link-local ones carry the
-	// zone). Required.
+	// Location returns the LOCATION URL of the description as seen from a peer
+	// that reaches us at local, one of our addresses. IPv6 link-local addresses
+	// come without a zone: the zone is the peer's business. Required.
 	Location func(local netip.Addr) string
 
 	// Interfaces names the interfaces to serve; nil means every interface that
@@ -476,7 +476,7 @@ func (s *Server) sendSet(l *link, nts string, nextBoot int32) {
 		if !ok {
 			continue
 		}
-		loc := s.Location(local)
+		loc := s.Location(local.WithZone(""))
 		groups := []netip.AddrPort{GroupV4}
 		if c.v6 {
 			groups = []netip.AddrPort{GroupV6Link}
@@ -651,7 +651,7 @@ func (s *Server) handle(c *conn, b []byte, src netip.AddrPort, dst netip.Addr, i
 		return
 	}
 	s.stats.answered.Add(1)
-	loc := s.Location(local)
+	loc := s.Location(local.WithZone(""))
 	to := src
 	if src.Addr().Is6() && src.Addr().IsLinkLocalUnicast() && src.Addr().Zone() == "" {
 		to = netip.AddrPortFrom(src.Addr().WithZone(l.ifi.Name), src.Port())

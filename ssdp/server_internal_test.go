@@ -271,3 +271,64 @@ func TestAnnouncementTiming(t *testing.T) {
 		t.Errorf("%d timers left after Shutdown", fake.Pending())
 	}
 }
+
+// TestSearchDelayCappedAtFive: a multicast search with MX 120 is answered within
+// 5 s (MX is capped), each answer on its own random delay, none before the
+// clock moves.
+func TestSearchDelayCappedAtFive(t *testing.T) {
+	if !netlab.Isolate(t) {
+		return
+	}
+	fake := clock.NewFake(time.Unix(1_700_000_000, 0))
+	s := &Server{
+		Devices:       []Device{testTree},
+		Location:      func(a netip.Addr) string { return "http://" + a.String() + ":8080/desc.xml" },
+		Interfaces:    []string{"lo"},
+		Network:       "udp4",
+		InterfacePoll: -1,
+		clock:         fake,
+	}
+	if err := s.start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	fake.Advance(time.Second) // past the initial announcements
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	q := "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 120\r\nST: ssdp:all\r\n\r\n"
+	if _, err := pc.WriteTo([]byte(q), &net.UDPAddr{IP: net.IPv4(239, 255, 255, 250), Port: 1900}); err != nil {
+		t.Fatal(err)
+	}
+	// The search is handled on the server's reading goroutine; wait until its
+	// eight answers are scheduled (plus the re-advertisement timer).
+	for deadline := time.Now().Add(3 * time.Second); fake.Pending() < 9; {
+		if time.Now().After(deadline) {
+			t.Fatalf("answers never scheduled: %d timers", fake.Pending())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	read := func() int {
+		n := 0
+		buf := make([]byte, 9000)
+		for {
+			pc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+			if _, _, err := pc.ReadFrom(buf); err != nil {
+				return n
+			}
+			n++
+		}
+	}
+	if n := read(); n != 0 {
+		t.Fatalf("%d answers before the clock moved", n)
+	}
+	fake.Advance(5 * time.Second)
+	if n := read(); n != 8 {
+		t.Fatalf("%d answers within 5 s, want all 8", n)
+	}
+	if p := fake.Pending(); p != 1 {
+		t.Fatalf("%d timers pending after 5 s, want 1 (re-advertisement)", p)
+	}
+}
