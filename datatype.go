@@ -15,9 +15,9 @@ import (
 	"github.com/huin/goupnp/soap"
 )
 
-// A DataType is the dataType of a state variable (UDA section 2.5): the wire
-// format of the variable, of the action arguments related to it and of its
-// events. The zero DataType is not valid.
+// A DataType is the dataType of a state variable (UDA section 2, Service
+// description): the wire format of the variable, of the action arguments
+// related to it and of its events. The zero DataType is not valid.
 //
 // Decode reads a value leniently and Encode writes one strictly. The Go type of
 // each data type's values:
@@ -142,6 +142,8 @@ type ValueError struct {
 	OutOfRange bool // the value is well formed but outside the type's or the variable's range
 }
 
+// Error returns "upnp: <type> value "<value>": <reason>", the value cut
+// to 64 bytes.
 func (e *ValueError) Error() string {
 	v := e.Value
 	if len(v) > 64 {
@@ -472,9 +474,9 @@ func isXMLChar(r rune) bool {
 // for dateTime and dateTime.tz, an optional "Thh:mm[:ss[.f]]" (or a space
 // instead of T) and an optional zone "Z", "±hh", "±hhmm" or "±hh:mm".
 func parseDateTime(t DataType, s string) (time.Time, error) {
-	date, rest := s, ""
+	date, rest, hasTime := s, "", false
 	if i := strings.IndexAny(s, "T "); i >= 0 {
-		date, rest = s[:i], s[i+1:]
+		date, rest, hasTime = s[:i], s[i+1:], true
 		if t == TypeDate {
 			return time.Time{}, fmt.Errorf("date with a time")
 		}
@@ -485,7 +487,7 @@ func parseDateTime(t DataType, s string) (time.Time, error) {
 	}
 	loc := time.Local
 	var c clock
-	if rest != "" {
+	if hasTime {
 		hms, zone := splitZone(rest)
 		var err error
 		if c, err = parseClock(hms); err != nil {

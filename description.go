@@ -20,8 +20,8 @@ type SpecVersion struct {
 	Major, Minor int
 }
 
-// A Root is a device description document (UDA section 2.3): the root
-// device and its embedded devices and services.
+// A Root is a device description document (UDA section 2, Device
+// description): the root device and its embedded devices and services.
 //
 // ParseDescription fills it from any document; Validate checks the fields
 // UDA requires; Marshal writes it. String fields hold values trimmed of
@@ -266,14 +266,27 @@ func (d *Device) validate(udns map[string]bool) error {
 		udns[d.UDN] = true
 	}
 	for i, ic := range d.Icons {
-		if ic.MIMEType == "" || ic.URL == "" || ic.Width <= 0 || ic.Height <= 0 || ic.Depth <= 0 {
-			missing("field of icon " + strconv.Itoa(i+1))
+		for _, f := range []struct {
+			ok   bool
+			name string
+		}{
+			{ic.MIMEType != "", "mimetype"}, {ic.Width > 0, "width"}, {ic.Height > 0, "height"},
+			{ic.Depth > 0, "depth"}, {ic.URL != "", "url"},
+		} {
+			if !f.ok {
+				missing(f.name + " of icon " + strconv.Itoa(i+1))
+			}
 		}
 	}
 	ids := make(map[string]bool)
-	for _, s := range d.Services {
-		if s.ServiceType == "" || s.ServiceID == "" || s.SCPDURL == "" || s.ControlURL == "" {
-			missing(fmt.Sprintf("field of service %q", s.ServiceID))
+	for i, s := range d.Services {
+		for _, f := range []struct{ v, name string }{
+			{s.ServiceType, "serviceType"}, {s.ServiceID, "serviceId"},
+			{s.SCPDURL, "SCPDURL"}, {s.ControlURL, "controlURL"},
+		} {
+			if f.v == "" {
+				missing(f.name + " of service " + strconv.Itoa(i+1))
+			}
 		}
 		if ids[s.ServiceID] {
 			errs = append(errs, fmt.Errorf("upnp: device %q: serviceId %q not unique", name, s.ServiceID))
@@ -345,9 +358,9 @@ func (w *writer) device(parent *etree.Element, d *Device) {
 // ResolveURL resolves ref, a URL from the description (SCPDURL,
 // controlURL, eventSubURL, an icon's url, presentationURL), against
 // r.URLBase if that is an absolute http or https URL, else against base,
-// the URL the description was fetched from (UDA section 2.3). It returns
-// an error if ref is empty or malformed or the result is not an absolute
-// http or https URL. It does not check where the URL points: a control
+// the URL the description was fetched from (UDA section 2, Device
+// description). It returns an error if ref is empty or malformed or the
+// result is not an absolute http or https URL. It does not check where the URL points: a control
 // point must still refuse hosts other than the device's (SECURITY.md).
 func (r *Root) ResolveURL(base *url.URL, ref string) (*url.URL, error) {
 	ref = trimXML(ref)

@@ -7,8 +7,9 @@ import (
 	"github.com/seedb72249f9/upnp/internal/xmlsafe"
 )
 
-// Standard UPnP error codes (UDA 1.1 section 3.2.2). Codes 700-799 are defined
-// by each service's specification and 800-899 by vendors.
+// Standard UPnP error codes (UDA section 3, Action error response). Codes
+// 700-799 are defined by each service's specification and 800-899 by
+// vendors; 606-612 are the security codes of UDA 1.0's DeviceSecurity.
 const (
 	CodeInvalidAction                = 401
 	CodeInvalidArgs                  = 402
@@ -54,8 +55,8 @@ func ErrorDescription(code int) string {
 }
 
 // An Error is a UPnP error: the errorCode and errorDescription a device
-// returns in a SOAP fault (UDA section 3.2.2). Device handlers return one to
-// choose the fault sent; control points receive one.
+// returns in a SOAP fault (UDA section 3, Action error response). Device
+// handlers return one to choose the fault sent; control points receive one.
 //
 // The zero Description means the standard one for Code (ErrorDescription), so
 // &Error{Code: CodeInvalidArgs} is complete. errors.Is(err, &Error{Code: c})
@@ -81,7 +82,7 @@ func (e *Error) Error() string {
 // Is reports whether target is an *Error with the same Code.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t != nil && t.Code == e.Code
+	return ok && t != nil && e != nil && t.Code == e.Code
 }
 
 // Errors the parsers return; test for them with errors.Is.

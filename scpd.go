@@ -21,8 +21,8 @@ const (
 	DirectionOut = "out"
 )
 
-// An SCPD is a service description (UDA section 2.5): a service's actions
-// and state variables.
+// An SCPD is a service description (UDA section 2, Service description): a
+// service's actions and state variables.
 //
 // ParseSCPD fills it from any document; Validate checks what UDA requires;
 // Marshal writes it. String fields hold values trimmed of surrounding white
@@ -369,7 +369,7 @@ func (v *StateVariable) validate() error {
 	return errors.Join(errs...)
 }
 
-// Check reports whether v, a value of the variable's data type's Go type
+// Check reports whether x, a value of the variable's data type's Go type
 // or any value its Encode accepts, is allowed by the variable's
 // AllowedValues and Range. It returns nil or a *ValueError: OutOfRange is
 // set for a value outside Range (UPnP error 601), not for one missing from

@@ -96,7 +96,7 @@ func readSpecVersion(e *etree.Element) SpecVersion {
 	return v
 }
 
-// maxConfigID is the largest configId (UDA 1.1 section 1.1.2: 2^24-1).
+// maxConfigID is the largest configId (UDA 1.1: 2^24-1).
 const maxConfigID = 1<<24 - 1
 
 func checkHeader(what string, configID int, v SpecVersion) error {

@@ -36,7 +36,9 @@ func (t EventType) String() string {
 	return fmt.Sprintf("EventType(%d)", t)
 }
 
-// An Entry is what a Listener knows of one USN.
+// An Entry is what a Listener knows of one USN as seen through one route: an
+// interface and an IP family. A device announcing itself over IPv4 and IPv6,
+// or on two interfaces, has one entry per route, each with its own LOCATION.
 type Entry struct {
 	USN       string
 	NT        string // the NT or ST it was announced under
@@ -59,7 +61,7 @@ type Event struct {
 }
 
 // A Listener joins the SSDP groups, keeps a cache of advertisements keyed by
-// USN from ssdp:alive, ssdp:byebye, ssdp:update and the search responses given
+// USN and route (interface and IP family) from ssdp:alive, ssdp:byebye, ssdp:update and the search responses given
 // to Observe, expires entries at max-age, and tells subscribers about every
 // change. The cache and each subscriber's queue are bounded: a flood of fake
 // announcements cannot grow memory without bound, and a slow subscriber loses
@@ -154,14 +156,26 @@ func (l *Listener) Entries() []Entry {
 	return out
 }
 
-// Lookup returns the entry for usn.
-func (l *Listener) Lookup(usn string) (Entry, bool) {
+// Lookup returns the entries for usn, one per route it was seen on.
+func (l *Listener) Lookup(usn string) []Entry {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if e, ok := l.entries[usn]; ok {
-		return *e, true
+	var out []Entry
+	for _, e := range l.entries {
+		if e.USN == usn {
+			out = append(out, *e)
+		}
 	}
-	return Entry{}, false
+	return out
+}
+
+// entryKey is the cache key: USN, interface and family.
+func entryKey(usn, iface string, from netip.Addr) string {
+	fam := "4"
+	if from.Is6() && !from.Is4In6() {
+		fam = "6"
+	}
+	return usn + "\x00" + iface + "\x00" + fam
 }
 
 // Observe feeds a received NOTIFY or search response into the cache, as if the
@@ -187,7 +201,8 @@ func (l *Listener) observe(p *Packet) {
 		return
 	}
 	now := l.clock.Now()
-	e, known := l.entries[m.USN]
+	key := entryKey(m.USN, p.Interface, p.From.Addr())
+	e, known := l.entries[key]
 	switch nts {
 	case ByeBye:
 		if known {
@@ -233,7 +248,7 @@ func (l *Listener) observe(p *Packet) {
 			return
 		}
 		e = &next
-		l.entries[m.USN] = e
+		l.entries[key] = e
 		l.perHost[host]++
 		l.schedule(e.Expires)
 		l.publish(Event{Type: EventAdded, Entry: *e, Packet: p})
@@ -261,7 +276,7 @@ func (l *Listener) observe(p *Packet) {
 }
 
 func (l *Listener) remove(e *Entry) {
-	delete(l.entries, e.USN)
+	delete(l.entries, entryKey(e.USN, e.Interface, e.From.Addr()))
 	h := e.From.Addr()
 	if l.perHost[h]--; l.perHost[h] <= 0 {
 		delete(l.perHost, h)

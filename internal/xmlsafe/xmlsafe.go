@@ -134,13 +134,13 @@ func Parse(b []byte, lim Limits) (*etree.Document, error) {
 // ReadAll reads r to its end, up to lim.MaxBytes (default DefaultMaxBytes);
 // more than that is ErrTooLarge. Use it on HTTP bodies before Check or Parse.
 func ReadAll(r io.Reader, lim Limits) ([]byte, error) {
-	max := lim.withDefaults().MaxBytes
-	b, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
+	limit := lim.withDefaults().MaxBytes
+	b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > max {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
+	if len(b) > limit {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, limit)
 	}
 	return b, nil
 }
