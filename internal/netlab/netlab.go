@@ -43,9 +43,10 @@ type Config struct {
 	// for code that picks its own address (AutoIP).
 	NoIPv4 []int
 
-	// Subnet is the IPv4 subnet; host i gets its address 10+i. It must be
-	// IPv4 and no longer than /24. Zero means 10.77.0.0/24, the lab's. Each
-	// LAN is isolated, so LANs may share a subnet.
+	// Subnet is the IPv4 subnet; host i gets its address plus 10+i
+	// (10.77.0.11 for host 1). It must be IPv4 and no longer than /24. Zero
+	// means 10.77.0.0/24, the lab's. Each LAN is isolated, so LANs may share
+	// a subnet.
 	Subnet netip.Prefix
 
 	// ULA also gives host i the address fd77::(10+i)/64 (fd77::11 for host
@@ -57,7 +58,13 @@ type Config struct {
 // cleanup. Its fields describe the LAN as built and must not be changed;
 // its methods are safe for concurrent use.
 type LAN struct {
-	// Bridge is the namespace holding bridge br0 and the ports vh1…vhN.
+	// Name prefixes the namespaces' names, like the lab's UPNPLAB_PREFIX:
+	// with UPNPLAB_PREFIX=Name, ../shared/lab's lan.sh (exec, capture,
+	// status) and peers.sh work on this LAN.
+	Name string
+
+	// Bridge is the namespace holding bridge br0 and the ports vh1…vhN:
+	// Name+"-br".
 	Bridge string
 
 	// Subnet is the IPv4 subnet.
@@ -65,15 +72,20 @@ type LAN struct {
 
 	// Hosts are the hosts in Index order: Hosts[0] is host 1.
 	Hosts []*Host
+
+	ctx    context.Context // done when teardown begins; ends the Commands
+	cancel context.CancelFunc
 }
 
 // Host is one namespace plugged into the LAN. Its fields describe the host
-// as New built it; AddAddr and DelAddr do not change them.
+// as New built it and must not be changed; AddAddr and DelAddr do not update
+// them. Its methods are safe for concurrent use.
 type Host struct {
 	// Name is "h" and the Index, as in the lab: "h1".
 	Name string
 
-	// Namespace is the network namespace's name, for "ip netns exec".
+	// Namespace is the network namespace's name, for "ip netns exec": the
+	// LAN's Name, "-" and Name, such as "nl4242x1-h1".
 	Namespace string
 
 	// Index is the host's number, from 1.
@@ -82,7 +94,7 @@ type Host struct {
 	// Interface is the host's LAN interface, "lan0".
 	Interface string
 
-	// MAC is lan0's address, 02:6e:6c:00:00:ii for host ii.
+	// MAC is lan0's address, 02:77:00:00:00:ii for host ii, as in the lab.
 	MAC net.HardwareAddr
 
 	// IPv4 is lan0's IPv4 address; the zero Addr when the host has none.
@@ -152,13 +164,14 @@ func plan(cfg Config, pid int, seq int64) (*LAN, error) {
 	}
 	subnet = subnet.Masked()
 
-	prefix := fmt.Sprintf("nl%d-%d-", pid, seq)
-	lan := &LAN{Bridge: prefix + "b", Subnet: subnet}
+	name := fmt.Sprintf("nl%dx%s", pid, strconv.FormatInt(seq, 36)) // a-z0-9, as lan.sh wants
+	lan := &LAN{Name: name, Bridge: name + "-br", Subnet: subnet}
+	lan.ctx, lan.cancel = context.WithCancel(context.Background())
 	for i := 1; i <= n; i++ {
-		mac := net.HardwareAddr{0x02, 0x6e, 0x6c, 0x00, 0x00, byte(i)}
+		mac := net.HardwareAddr{0x02, 0x77, 0x00, 0x00, 0x00, byte(i)}
 		h := &Host{
 			Name:          "h" + strconv.Itoa(i),
-			Namespace:     prefix + "h" + strconv.Itoa(i),
+			Namespace:     name + "-h" + strconv.Itoa(i),
 			Index:         i,
 			Interface:     ifName,
 			MAC:           mac,
@@ -262,6 +275,10 @@ func (l *LAN) build() error {
 
 // teardown ends the processes left in the LAN's namespaces and deletes them.
 func (l *LAN) teardown(t testing.TB) {
+	// Canceling l.ctx signals every process started by Command, even one
+	// still in "ip netns exec" before it entered its namespace, where the
+	// scan of namespaces below could not see it.
+	l.cancel()
 	names := []string{l.Bridge}
 	for _, h := range l.Hosts {
 		names = append(names, h.Namespace)
@@ -311,21 +328,26 @@ func (h *Host) DelAddr(t testing.TB, p netip.Prefix) {
 }
 
 // Command returns a command that runs name in h's namespace through
-// "ip netns exec", which keeps the environment and working directory. On
-// Linux the process is killed if the test process dies first. The LAN's
-// teardown ends it if it still runs then.
+// "ip netns exec", which keeps the environment and working directory. When
+// ctx is done or the LAN is torn down, the process gets SIGTERM, and SIGKILL
+// a second later (Cmd.Cancel and Cmd.WaitDelay). On Linux it is killed if
+// the test process dies first.
 func (h *Host) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
+	ctx, cancel := context.WithCancel(ctx)
+	context.AfterFunc(h.lan.ctx, cancel)
 	cmd := exec.CommandContext(ctx, ipPath(), append([]string{"netns", "exec", h.Namespace, name}, args...)...)
 	cmd.SysProcAttr = sysProcAttr()
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = time.Second
 	return cmd
 }
 
-// Exec runs name in h's namespace to completion, within a minute and the
-// test's context, and returns its combined output. It ends the test with
-// t.Fatal, showing the output, when the command fails.
+// Exec runs name in h's namespace to completion, within a minute, and
+// returns its combined output. It ends the test with t.Fatal, showing the
+// output, when the command fails. It works in cleanup functions too.
 func (h *Host) Exec(t testing.TB, name string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), execLimit)
+	ctx, cancel := context.WithTimeout(context.Background(), execLimit)
 	defer cancel()
 	out, err := h.Command(ctx, name, args...).CombinedOutput()
 	if err != nil {
@@ -377,7 +399,7 @@ func unavailable(euid int, osErr error, look func() (string, error), try func() 
 
 // tryNetns adds and deletes a namespace.
 func tryNetns() error {
-	name := fmt.Sprintf("nl%d-probe", os.Getpid())
+	name := fmt.Sprintf("nl%dprobe", os.Getpid())
 	if err := ipBatch("", "netns add "+name+"\n"); err != nil {
 		return err
 	}
@@ -441,19 +463,25 @@ func sysctl(ns string, settings ...string) error {
 	return nil
 }
 
-// parallel runs f(0) … f(n-1) at once and returns their errors joined.
+// parallel runs f(0) … f(n-1), a few at a time, and returns their errors
+// joined.
 func parallel(n int, f func(i int) error) error {
 	errs := make([]error, n)
+	sem := make(chan struct{}, 16)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { errs[i] = f(i) })
+		sem <- struct{}{}
+		wg.Go(func() {
+			errs[i] = f(i)
+			<-sem
+		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
 // ownName matches the namespaces netlab makes; group 1 is the maker's pid.
-var ownName = regexp.MustCompile(`^nl([0-9]+)-(?:[0-9]+-(?:b|h[0-9]+)|probe)$`)
+var ownName = regexp.MustCompile(`^nl([0-9]+)(?:x[0-9a-z]+-(?:br|h[0-9]+)|probe)$`)
 
 // sweep deletes namespaces made by netlab in processes that are gone, with
 // whatever still runs in them. Two processes may sweep at once, so failures

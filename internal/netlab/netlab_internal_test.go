@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -77,8 +78,17 @@ func TestPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lan.Bridge != "nl4242-7-b" || lan.Subnet.String() != "192.168.0.0/16" {
-		t.Errorf("Bridge %q, Subnet %s", lan.Bridge, lan.Subnet)
+	if lan.Name != "nl4242x7" || lan.Bridge != "nl4242x7-br" || lan.Subnet.String() != "192.168.0.0/16" {
+		t.Errorf("Name %q, Bridge %q, Subnet %s", lan.Name, lan.Bridge, lan.Subnet)
+	}
+	if !ownName.MatchString(lan.Bridge) {
+		t.Errorf("ownName does not match %s", lan.Bridge)
+	}
+	if lab := regexp.MustCompile(`^[a-z][a-z0-9]{0,15}$`); !lab.MatchString(lan.Name) {
+		t.Errorf("Name %q is not a valid UPNPLAB_PREFIX", lan.Name)
+	}
+	if lan, _ := plan(Config{}, 4194304, 1<<31); len(lan.Name) > 16 {
+		t.Errorf("Name %q is longer than lan.sh allows", lan.Name)
 	}
 	var got []string
 	for _, h := range lan.Hosts {
@@ -88,9 +98,9 @@ func TestPlan(t *testing.T) {
 		}
 	}
 	want := []string{
-		"nl4242-7-h1 192.168.0.11/16 fe80::6e:6cff:fe00:1%lan0 false",
-		"nl4242-7-h2 invalid Prefix fe80::6e:6cff:fe00:2%lan0 false",
-		"nl4242-7-h3 192.168.0.13/16 fe80::6e:6cff:fe00:3%lan0 false",
+		"nl4242x7-h1 192.168.0.11/16 fe80::77:ff:fe00:1%lan0 false",
+		"nl4242x7-h2 invalid Prefix fe80::77:ff:fe00:2%lan0 false",
+		"nl4242x7-h3 192.168.0.13/16 fe80::77:ff:fe00:3%lan0 false",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("hosts:\n got %q\nwant %q", got, want)
@@ -99,7 +109,7 @@ func TestPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h := lan.Host(200); h.IPv4.String() != "10.77.0.210" || h.MAC.String() != "02:6e:6c:00:00:c8" {
+	if h := lan.Host(200); h.IPv4.String() != "10.77.0.210" || h.MAC.String() != "02:77:00:00:00:c8" {
 		t.Errorf("host 200: %s %s", h.IPv4, h.MAC)
 	}
 
@@ -115,8 +125,9 @@ func TestPlan(t *testing.T) {
 
 func TestOwnName(t *testing.T) {
 	for name, want := range map[string]bool{
-		"nl123-1-b": true, "nl123-15-h200": true, "nl9-probe": true,
-		"nl123-1-x": false, "upnplab-h1": false, "nl-1-b": false, "nl123-1-b2": false, "xnl123-1-b": false,
+		"nl123x1-br": true, "nl123xz9-h200": true, "nl9probe": true,
+		"nl123x1-b": false, "upnplab-h1": false, "nlx1-br": false, "nl123x1-br2": false, "xnl123x1-br": false,
+		"nl123-1-br": false, "nl123x-h1": false,
 	} {
 		if got := ownName.MatchString(name); got != want {
 			t.Errorf("ownName(%q) = %v", name, got)

@@ -29,6 +29,7 @@ func TestMain(m *testing.M) {
 		"send":  send,
 		"sleep": sleep,
 		"exit":  exit,
+		"panic": func(context.Context, []string) int { panic("role panics on purpose") },
 	})
 }
 
@@ -131,7 +132,7 @@ func timeout(t *testing.T) context.Context {
 
 func ready(t *testing.T, p *netlab.Proc) {
 	t.Helper()
-	if _, err := p.WaitForLine(timeout(t), "ready"); err != nil {
+	if err := p.WaitForLine(timeout(t), "ready"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -141,9 +142,9 @@ func transmit(t *testing.T, from *netlab.Host, network, group, payload string) s
 	t.Helper()
 	s := from.Start(t, "send", network, group, from.Interface, payload)
 	if err := s.Wait(timeout(t)); err != nil {
-		t.Fatalf("%v\n%s", err, s.Output())
+		t.Fatalf("%v\n%s", err, strings.Join(s.Lines(), "\n"))
 	}
-	return s.Output()
+	return strings.Join(s.Lines(), "\n")
 }
 
 func nsExists(name string) bool {
@@ -151,9 +152,15 @@ func nsExists(name string) bool {
 	return err == nil
 }
 
+// procGone reports whether pid ends, or becomes a zombie, within two seconds.
 func procGone(pid int) bool {
 	for range 200 {
-		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err != nil {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return true
+		}
+		// pid (comm) state ...
+		if i := strings.LastIndexByte(string(stat), ')'); i > 0 && strings.HasPrefix(string(stat[i:]), ") Z") {
 			return true
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -169,9 +176,9 @@ func TestLAN(t *testing.T) {
 		want := []struct {
 			name, mac, ipv4, prefix, ll, ula string
 		}{
-			{"h1", "02:6e:6c:00:00:01", "10.77.0.11", "10.77.0.11/24", "fe80::6e:6cff:fe00:1%lan0", "fd77::11"},
-			{"h2", "02:6e:6c:00:00:02", "10.77.0.12", "10.77.0.12/24", "fe80::6e:6cff:fe00:2%lan0", "fd77::12"},
-			{"h3", "02:6e:6c:00:00:03", "invalid IP", "invalid Prefix", "fe80::6e:6cff:fe00:3%lan0", "fd77::13"},
+			{"h1", "02:77:00:00:00:01", "10.77.0.11", "10.77.0.11/24", "fe80::77:ff:fe00:1%lan0", "fd77::11"},
+			{"h2", "02:77:00:00:00:02", "10.77.0.12", "10.77.0.12/24", "fe80::77:ff:fe00:2%lan0", "fd77::12"},
+			{"h3", "02:77:00:00:00:03", "invalid IP", "invalid Prefix", "fe80::77:ff:fe00:3%lan0", "fd77::13"},
 		}
 		if len(lan.Hosts) != len(want) {
 			t.Fatalf("%d hosts, want %d", len(lan.Hosts), len(want))
@@ -188,11 +195,11 @@ func TestLAN(t *testing.T) {
 			if h.Index != i+1 || h.Interface != "lan0" || lan.Host(i+1) != h {
 				t.Errorf("host %d: Index %d, Interface %q", i+1, h.Index, h.Interface)
 			}
-			if !strings.HasPrefix(h.Namespace, "nl") || !nsExists(h.Namespace) {
+			if h.Namespace != lan.Name+"-"+h.Name || !nsExists(h.Namespace) {
 				t.Errorf("host %d: namespace %q missing", i+1, h.Namespace)
 			}
 		}
-		if !nsExists(lan.Bridge) {
+		if lan.Bridge != lan.Name+"-br" || !nsExists(lan.Bridge) {
 			t.Errorf("bridge namespace %q missing", lan.Bridge)
 		}
 	})
@@ -201,14 +208,14 @@ func TestLAN(t *testing.T) {
 		for _, h := range lan.Hosts {
 			p := h.Start(t, "addrs", h.Interface)
 			if err := p.Wait(timeout(t)); err != nil {
-				t.Fatalf("%v\n%s", err, p.Output())
+				t.Fatalf("%v\n%s", err, strings.Join(p.Lines(), "\n"))
 			}
 			want := []string{"mac " + h.MAC.String(), "addr " + h.IPv6LinkLocal.WithZone("").String() + "/64",
 				"addr " + h.ULA.String() + "/64"}
 			if h.Prefix.IsValid() {
 				want = append(want, "addr "+h.Prefix.String())
 			}
-			got := slices.Collect(p.Lines(t.Context()))
+			got := p.Lines()
 			slices.Sort(want)
 			slices.Sort(got)
 			if !slices.Equal(got, want) {
@@ -239,7 +246,7 @@ func TestLAN(t *testing.T) {
 		ready(t, r)
 		transmit(t, h1, "udp4", "239.255.255.250", "hello4")
 		want := "got " + h1.IPv4.String() + " hello4"
-		if _, err := r.WaitForLine(timeout(t), want); err != nil {
+		if err := r.WaitForLine(timeout(t), want); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -252,7 +259,7 @@ func TestLAN(t *testing.T) {
 		transmit(t, h1, "udp6", "ff02::c", "hello6")
 		want := "got " + h1.IPv6LinkLocal.String() + " hello6"
 		for _, r := range []*netlab.Proc{r2, r3} {
-			if _, err := r.WaitForLine(timeout(t), want); err != nil {
+			if err := r.WaitForLine(timeout(t), want); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -264,13 +271,13 @@ func TestLAN(t *testing.T) {
 		lan.LinkDown(t, h2)
 		transmit(t, h1, "udp4", "239.255.255.250", "lost")
 		if out := h2.Exec(t, "ip", "-br", "addr", "show", "dev", "lan0"); !strings.Contains(out, h2.Prefix.String()) ||
-			!strings.Contains(out, h2.IPv6LinkLocal.WithZone("").String()) || !strings.Contains(out, "LOWERLAYERDOWN") {
+			!strings.Contains(out, h2.IPv6LinkLocal.WithZone("").String()) || !strings.Contains(out, " DOWN ") {
 			t.Errorf("lan0 after LinkDown:\n%s", out)
 		}
 		lan.LinkUp(t, h2)
 		transmit(t, h1, "udp4", "239.255.255.250", "found")
 		ctx := timeout(t)
-		for line := range r.Lines(ctx) {
+		for line := range r.Follow(ctx) {
 			if strings.Contains(line, "lost") {
 				t.Errorf("received while the link was down: %q", line)
 			}
@@ -278,7 +285,7 @@ func TestLAN(t *testing.T) {
 				return
 			}
 		}
-		t.Fatalf("nothing after LinkUp: %v\n%s", ctx.Err(), r.Output())
+		t.Fatalf("nothing after LinkUp: %v\n%s", ctx.Err(), strings.Join(r.Lines(), "\n"))
 	})
 
 	t.Run("AddAddr", func(t *testing.T) {
@@ -312,13 +319,13 @@ func TestIsolation(t *testing.T) {
 	ready(t, ra)
 	ready(t, rb)
 	transmit(t, a.Host(1), "udp4", "239.255.255.250", "for-a")
-	if _, err := ra.WaitForLine(timeout(t), "for-a"); err != nil {
+	if err := ra.WaitForLine(timeout(t), "for-a"); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
-	if line, err := rb.WaitForLine(ctx, "for-a"); err == nil {
-		t.Errorf("the other LAN got %q", line)
+	if err := rb.WaitForLine(ctx, "for-a"); err == nil {
+		t.Errorf("the other LAN got it:\n%s", strings.Join(rb.Lines(), "\n"))
 	}
 }
 
@@ -336,7 +343,7 @@ func TestProc(t *testing.T) {
 		if got := p.ExitCode(); got != 7 {
 			t.Errorf("ExitCode = %d, want 7", got)
 		}
-		got := slices.Sorted(slices.Values(slices.Collect(p.Lines(t.Context()))))
+		got := slices.Sorted(slices.Values(p.Lines()))
 		if want := []string{"to stderr", "to stdout"}; !slices.Equal(got, want) {
 			t.Errorf("lines %q, want %q", got, want)
 		}
@@ -369,7 +376,7 @@ func TestProc(t *testing.T) {
 
 	t.Run("UnknownRole", func(t *testing.T) {
 		p := h.Start(t, "nope")
-		_, err := p.WaitForLine(timeout(t), "ready")
+		err := p.WaitForLine(timeout(t), "ready")
 		if err == nil || !strings.Contains(err.Error(), `unknown role "nope"`) {
 			t.Errorf("WaitForLine = %v", err)
 		}
@@ -379,15 +386,17 @@ func TestProc(t *testing.T) {
 	})
 
 	t.Run("StartCommand", func(t *testing.T) {
-		p := h.StartCommand(t, "sh", "-c", "echo one; echo two >&2; printf three; exec sleep 60")
-		if _, err := p.WaitForLine(timeout(t), "two"); err != nil {
+		p := h.StartCommand(t, "sh", "-c", "echo one; echo two >&2; printf three")
+		if err := p.Wait(timeout(t)); err != nil {
 			t.Fatal(err)
 		}
+		if got, want := strings.Join(p.Lines(), "\n"), "one\ntwo\nthree"; got != want {
+			t.Errorf("Output = %q, want %q", got, want)
+		}
+		p = h.StartCommand(t, "sh", "-c", "echo ready; exec sleep 60")
+		ready(t, p)
 		if err := p.Stop(); err != nil {
 			t.Errorf("Stop = %v, want nil for death by SIGTERM", err)
-		}
-		if got, want := p.Output(), "one\ntwo\nthree"; got != want {
-			t.Errorf("Output = %q, want %q", got, want)
 		}
 	})
 
@@ -426,7 +435,7 @@ func TestTeardown(t *testing.T) {
 	if !procGone(role.Pid) {
 		t.Errorf("role pid %d left behind", role.Pid)
 	}
-	if err := cmd.Wait(); err == nil || !strings.Contains(err.Error(), "signal") {
+	if err := cmd.Wait(); err == nil || cmd.ProcessState.Exited() {
 		t.Errorf("command started in the LAN: Wait = %v, want death by a signal", err)
 	}
 	out, err := exec.Command("ip", "netns", "list").CombinedOutput()
@@ -441,18 +450,18 @@ func TestTeardown(t *testing.T) {
 }
 
 // TestCleanupAfterFailure runs TestHelperProcess in a child process that
-// fails, panics or exits at once after building a LAN, and checks what is
-// left.
+// fails, panics or exits at once after building a LAN, or whose role
+// crashes, and checks what is left.
 func TestCleanupAfterFailure(t *testing.T) {
 	netlab.Require(t)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, mode := range []string{"fail", "panic", "exit"} {
+	for _, mode := range []string{"fail", "panic", "exit", "crash"} {
 		t.Run(mode, func(t *testing.T) {
 			cmd := exec.CommandContext(timeout(t), exe, "-test.run=^TestHelperProcess$", "-test.v")
-			cmd.Env = append(os.Environ(), "NETLAB_HELPER="+mode)
+			cmd.Env = append(os.Environ(), "NETLAB_HELPER="+mode, "GORACE=atexit_sleep_ms=0")
 			out, err := cmd.CombinedOutput()
 			if err == nil {
 				t.Fatalf("helper succeeded:\n%s", out)
@@ -468,6 +477,9 @@ func TestCleanupAfterFailure(t *testing.T) {
 			}
 			if pid == 0 {
 				t.Fatalf("no HELPER line:\n%s", out)
+			}
+			if mode == "crash" && !strings.Contains(string(out), "h1/panic[") {
+				t.Errorf("the role's crash was not reported:\n%s", out)
 			}
 			if !procGone(pid) {
 				t.Errorf("role pid %d left behind", pid)
@@ -506,5 +518,7 @@ func TestHelperProcess(t *testing.T) {
 		panic("panicking on purpose")
 	case "exit":
 		os.Exit(3)
+	case "crash":
+		lan.Host(1).Start(t, "panic").Wait(t.Context()) // the cleanup fails the test
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -67,7 +68,7 @@ type Proc struct {
 	// Host is where the process runs.
 	Host *Host
 
-	// Name is the role, or the program for StartCommand.
+	// Name is the role, or the program's file name for StartCommand.
 	Name string
 
 	// Pid is the process id, as seen from the test process.
@@ -97,15 +98,17 @@ func (h *Host) Start(t testing.TB, role string, args ...string) *Proc {
 // binary the test built.
 func (h *Host) StartCommand(t testing.TB, name string, args ...string) *Proc {
 	t.Helper()
-	return h.start(t, name, false, name, args)
+	return h.start(t, filepath.Base(name), false, name, args)
 }
 
 func (h *Host) start(t testing.TB, label string, role bool, name string, args []string) *Proc {
 	t.Helper()
 	cmd := h.Command(context.Background(), name, args...)
+	if role {
+		cmd.Env = roleEnv(os.Environ())
+	}
 	p := &Proc{Host: h, Name: label, cmd: cmd, role: role, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = &p.out, &p.out // one pipe, in the order written
-	cmd.WaitDelay = time.Second             // for output held open by a child that lives on
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("netlab: %s: starting %s: %v", h, label, err)
 	}
@@ -119,7 +122,7 @@ func (h *Host) start(t testing.TB, label string, role bool, name string, args []
 		if err := p.Stop(); err != nil && errors.Is(err, errKilled) {
 			t.Logf("%v", err)
 		}
-		out := p.Output()
+		out := p.output()
 		switch {
 		case p.role && crashed(out):
 			t.Errorf("netlab: %v crashed:\n%s", p, tail(out))
@@ -130,15 +133,37 @@ func (h *Host) start(t testing.TB, label string, role bool, name string, args []
 	return p
 }
 
+// roleEnv returns env for a role process. A binary built with -race sleeps
+// a second before it exits, to catch races with goroutines still running;
+// a role's exit is not worth that, unless GORACE asks for it.
+func roleEnv(env []string) []string {
+	for i, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GORACE="); ok {
+			if !strings.Contains(v, "atexit_sleep_ms") {
+				env = slices.Clone(env)
+				env[i] = strings.TrimSpace(kv + " atexit_sleep_ms=0")
+			}
+			return env
+		}
+	}
+	return append(env, "GORACE=atexit_sleep_ms=0")
+}
+
 // String returns "host/name[pid]".
 func (p *Proc) String() string {
 	return fmt.Sprintf("%s/%s[%d]", p.Host.Name, p.Name, p.Pid)
 }
 
-// Lines yields the process's output lines, without their newline: first
-// those already printed, then each as it arrives. It ends when the output
-// ends or ctx is done. Every call starts again from the first line.
-func (p *Proc) Lines(ctx context.Context) iter.Seq[string] {
+// Lines returns the output so far, one string per line, without newlines.
+func (p *Proc) Lines() []string {
+	lines, _, _ := p.out.state()
+	return slices.Clone(lines)
+}
+
+// Follow yields the output lines: first those already printed, then each
+// as it arrives. It ends when the output ends or ctx is done. Every call
+// starts again from the first line.
+func (p *Proc) Follow(ctx context.Context) iter.Seq[string] {
 	return func(yield func(string) bool) {
 		for i := 0; ; {
 			lines, ended, changed := p.out.state()
@@ -159,30 +184,29 @@ func (p *Proc) Lines(ctx context.Context) iter.Seq[string] {
 	}
 }
 
-// WaitForLine returns the first line of output, printed before or after the
-// call, that contains substr. It fails, showing the output, if the output
-// ends or ctx is done first.
-func (p *Proc) WaitForLine(ctx context.Context, substr string) (string, error) {
-	for line := range p.Lines(ctx) {
+// WaitForLine waits for a line of output, printed before or after the
+// call, that contains substr. It returns an error showing the output if
+// the output ends or ctx is done first. Follow gives the line itself.
+func (p *Proc) WaitForLine(ctx context.Context, substr string) error {
+	for line := range p.Follow(ctx) {
 		if strings.Contains(line, substr) {
-			return line, nil
+			return nil
 		}
 	}
-	out := p.Output()
+	out := p.output()
 	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("netlab: %v printed no line containing %q: %w; output:\n%s", p, substr, err, tail(out))
+		return fmt.Errorf("netlab: %v printed no line containing %q: %w; output:\n%s", p, substr, err, tail(out))
 	}
 	<-p.done
 	hint := ""
 	if p.role && strings.Contains(out, "flag provided but not defined: "+roleFlag[:len(roleFlag)-1]) {
 		hint = " (does TestMain call netlab.Main?)"
 	}
-	return "", fmt.Errorf("netlab: %v ended (%v) without a line containing %q%s; output:\n%s",
+	return fmt.Errorf("netlab: %v ended (%v) without a line containing %q%s; output:\n%s",
 		p, exitDescription(p.err), substr, hint, tail(out))
 }
 
-// Output returns the output so far.
-func (p *Proc) Output() string {
+func (p *Proc) output() string {
 	lines, _, _ := p.out.state()
 	return strings.Join(lines, "\n")
 }
@@ -214,8 +238,9 @@ var errKilled = errors.New("killed")
 
 // Stop sends SIGTERM, waits up to 3 seconds, then sends SIGKILL, and returns
 // when the process is gone. It returns nil if the process exited with status
-// 0 or died of the SIGTERM; else an error like Wait's, or one wrapping
-// errKilled. Stopping a process that already ended returns Wait's result.
+// 0 or died of the SIGTERM; otherwise Wait's error, or an error saying that
+// it had to be killed. Stopping a process that already ended returns Wait's
+// result.
 func (p *Proc) Stop() error {
 	select {
 	case <-p.done:

@@ -1,0 +1,294 @@
+//go:build linux
+
+package ssdp_test
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seedb72249f9/upnp/internal/netlab"
+)
+
+// labDir finds ../shared/lab, the lab's scripts, from the module root.
+func labDir(t *testing.T) string {
+	t.Helper()
+	dir, _ := filepath.Abs("../../shared/lab")
+	if _, err := os.Stat(filepath.Join(dir, "peers.sh")); err != nil {
+		skipOrFail(t, "the lab scripts are not at "+dir)
+	}
+	return dir
+}
+
+func skipOrFail(t *testing.T, reason string) {
+	t.Helper()
+	if os.Getenv("UPNP_REQUIRE_NETNS") == "1" {
+		t.Fatal(reason)
+	}
+	t.Skip(reason)
+}
+
+// startPeer starts a real third-party peer (minidlna, gmediarender or
+// miniupnpd, from Debian) in host h with the lab's peers.sh, and stops it when
+// the test ends.
+func startPeer(t *testing.T, lan *netlab.LAN, peer string, h *netlab.Host) {
+	t.Helper()
+	bin := map[string]string{"minidlna": "minidlnad", "gmediarender": "gmediarender", "miniupnpd": "miniupnpd"}[peer]
+	if _, err := exec.LookPath(bin); err != nil {
+		if _, err := os.Stat("/usr/sbin/" + bin); err != nil {
+			skipOrFail(t, peer+" is not installed (../shared/lab/install.sh installs it)")
+		}
+	}
+	lab := labDir(t)
+	state := t.TempDir()
+	env := append(os.Environ(), "UPNPLAB_PREFIX="+lan.Name, "UPNPLAB_STATE="+state, "NOTIFY_INTERVAL=5")
+	cmd := exec.Command(filepath.Join(lab, "peers.sh"), "start", peer, fmt.Sprint(h.Index))
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("peers.sh start %s: %v\n%s", peer, err, out)
+	}
+	t.Cleanup(func() {
+		cmd := exec.Command(filepath.Join(lab, "peers.sh"), "stop", peer, fmt.Sprint(h.Index))
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Logf("peers.sh stop %s: %v\n%s", peer, err, out)
+		}
+	})
+}
+
+// searchFrom runs the search role in h and returns its response lines.
+func searchFrom(t *testing.T, h *netlab.Host, target, network string, mx int) []string {
+	t.Helper()
+	p := h.Start(t, "search", target, network, fmt.Sprint(mx))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(mx+10)*time.Second)
+	defer cancel()
+	if err := p.Wait(ctx); err != nil {
+		t.Fatalf("search role: %v\n%s", err, strings.Join(p.Lines(), "\n"))
+	}
+	var out []string
+	for _, l := range p.Lines() {
+		if strings.HasPrefix(l, "error:") {
+			t.Fatalf("search role: %s", l)
+		}
+		if !strings.HasPrefix(l, "done ") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func linesWith(lines []string, subs ...string) []string {
+	var out []string
+next:
+	for _, l := range lines {
+		for _, s := range subs {
+			if !strings.Contains(l, s) {
+				continue next
+			}
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// TestInteropSearchRealPeers: our search finds minidlna, gmediarender and
+// miniupnpd (Debian's builds, started by the lab's peers.sh) with the right
+// USN, ST and LOCATION over IPv4, and miniupnpd over IPv6.
+func TestInteropSearchRealPeers(t *testing.T) {
+	lan := netlab.New(t, netlab.Config{Hosts: 4, ULA: true})
+	h1 := lan.Host(1)
+	startPeer(t, lan, "minidlna", lan.Host(2))
+	startPeer(t, lan, "gmediarender", lan.Host(3))
+	startPeer(t, lan, "miniupnpd", lan.Host(4))
+	time.Sleep(1500 * time.Millisecond) // the daemons bind their sockets
+
+	peers := []struct {
+		name, url, devType string
+		host               *netlab.Host
+	}{
+		{"minidlna", "http://10.77.0.12:8200/rootDesc.xml", "urn:schemas-upnp-org:device:MediaServer:1", lan.Host(2)},
+		{"gmediarender", "http://10.77.0.13:49494/description.xml", "urn:schemas-upnp-org:device:MediaRenderer:1", lan.Host(3)},
+		{"miniupnpd", "http://10.77.0.14:5000/rootDesc.xml", "urn:schemas-upnp-org:device:InternetGatewayDevice:2", lan.Host(4)},
+	}
+	t.Run("rootdevice", func(t *testing.T) {
+		got := searchFrom(t, h1, "upnp:rootdevice", "udp4", 2)
+		for _, p := range peers {
+			rs := linesWith(got, "::upnp:rootdevice upnp:rootdevice "+p.url+" "+p.host.IPv4.String()+" lan0")
+			if len(rs) == 0 {
+				t.Errorf("%s not found; got:\n%s", p.name, strings.Join(got, "\n"))
+			}
+		}
+	})
+	t.Run("ssdp:all", func(t *testing.T) {
+		got := searchFrom(t, h1, "ssdp:all", "udp4", 3)
+		for _, p := range peers {
+			if rs := linesWith(got, p.url); len(rs) < 4 {
+				t.Errorf("%s: %d answers to ssdp:all, want its whole set:\n%s", p.name, len(rs), strings.Join(got, "\n"))
+			}
+		}
+	})
+	t.Run("device type", func(t *testing.T) {
+		for _, p := range peers {
+			got := searchFrom(t, h1, p.devType, "udp4", 2)
+			if len(got) == 0 || len(linesWith(got, p.url)) != len(got) {
+				t.Errorf("search for %s: want answers from %s only, got:\n%s", p.devType, p.name, strings.Join(got, "\n"))
+			}
+			for _, l := range got {
+				f := strings.Fields(l)
+				if f[1] != p.devType || !strings.HasSuffix(f[0], "::"+p.devType) {
+					t.Errorf("ST/USN mismatch: %s", l)
+				}
+			}
+		}
+	})
+	t.Run("IPv6 miniupnpd", func(t *testing.T) {
+		got := searchFrom(t, h1, "urn:schemas-upnp-org:device:InternetGatewayDevice:1", "udp6", 2)
+		if len(linesWith(got, "http://[fd77::14]:5000/rootDesc.xml")) == 0 {
+			t.Errorf("miniupnpd not found over IPv6; got:\n%s", strings.Join(got, "\n"))
+		}
+	})
+}
+
+// TestInteropAdvertise: gssdp-discover (GUPnP's client) and our own Listener
+// on other hosts see our advertiser's full set with correct headers, and its
+// byebye on shutdown; goupnp's SSDP search finds our responder.
+func TestInteropAdvertise(t *testing.T) {
+	lan := netlab.New(t, netlab.Config{Hosts: 4})
+	gssdp, err := exec.LookPath("gssdp-discover")
+	if err != nil {
+		skipOrFail(t, "gssdp-discover is not installed (package gupnp-tools)")
+	}
+	listener := lan.Host(3).Start(t, "listen")
+	discover := lan.Host(2).StartCommand(t, gssdp, "-i", "lan0", "-n", "6", "-m", "all")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := listener.WaitForLine(ctx, "ready"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // gssdp-discover joins the group
+	adv := lan.Host(1).Start(t, "advertise")
+	if err := adv.WaitForLine(ctx, "ready"); err != nil {
+		t.Fatal(err)
+	}
+	usns := []string{
+		interopTree.UDN + "::upnp:rootdevice", interopTree.UDN, interopTree.UDN + "::" + interopTree.Type,
+		interopTree.UDN + "::" + interopTree.ServiceTypes[0], interopTree.UDN + "::" + interopTree.ServiceTypes[1],
+		interopTree.Devices[0].UDN, interopTree.Devices[0].UDN + "::" + interopTree.Devices[0].Type,
+		interopTree.Devices[0].UDN + "::" + interopTree.Devices[0].ServiceTypes[0],
+	}
+	loc := "http://10.77.0.11:8080/desc.xml"
+
+	t.Run("goupnp finds us", func(t *testing.T) {
+		p := lan.Host(4).Start(t, "goupnp-search", "upnp:rootdevice")
+		if err := p.Wait(ctx); err != nil {
+			t.Fatalf("goupnp-search: %v", err)
+		}
+		if len(linesWith(p.Lines(), interopTree.UDN+"::upnp:rootdevice", loc)) == 0 {
+			t.Errorf("goupnp did not find us:\n%s", strings.Join(p.Lines(), "\n"))
+		}
+	})
+
+	time.Sleep(time.Second)
+	if err := adv.Stop(); err != nil {
+		t.Logf("advertise stop: %v", err)
+	}
+	if !contains(adv.Lines(), "stopped") {
+		t.Errorf("advertiser did not stop cleanly:\n%s", strings.Join(adv.Lines(), "\n"))
+	}
+	if err := discover.Wait(ctx); err != nil {
+		t.Logf("gssdp-discover: %v", err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	listener.Stop()
+
+	t.Run("gssdp-discover", func(t *testing.T) {
+		out := strings.Join(discover.Lines(), "\n") + "\n"
+		for _, u := range usns {
+			if !strings.Contains(out, "resource available\n  USN:      "+u+"\n  Location: "+loc) {
+				t.Errorf("gssdp-discover did not see %s available at %s", u, loc)
+			}
+			if !strings.Contains(out, "resource unavailable\n  USN:      "+u+"\n") {
+				t.Errorf("gssdp-discover did not see byebye for %s", u)
+			}
+		}
+		if t.Failed() {
+			t.Log(out)
+		}
+	})
+	t.Run("our listener", func(t *testing.T) {
+		lines := listener.Lines()
+		for _, u := range usns {
+			if len(linesWith(lines, "added "+u+" "+loc+" ssdp:alive")) != 1 {
+				t.Errorf("listener did not add %s once", u)
+			}
+			if len(linesWith(lines, "removed "+u+" "+loc+" ssdp:byebye")) != 1 {
+				t.Errorf("listener did not remove %s on byebye", u)
+			}
+		}
+		if t.Failed() {
+			t.Log(strings.Join(lines, "\n"))
+		}
+	})
+}
+
+func contains(lines []string, s string) bool {
+	for _, l := range lines {
+		if l == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestSearchFromForeignSubnet (SECURITY.md, SSDP reflection): a search from a
+// source outside the subnets of the interface it arrived on gets no answer,
+// while the same host searching from inside the subnet does.
+func TestSearchFromForeignSubnet(t *testing.T) {
+	lan := netlab.New(t, netlab.Config{Hosts: 3, NoIPv4: []int{2}})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	adv := lan.Host(1).Start(t, "advertise")
+	if err := adv.WaitForLine(ctx, "ready"); err != nil {
+		t.Fatal(err)
+	}
+	h2 := lan.Host(2)
+	h2.AddAddr(t, netip.MustParsePrefix("192.0.2.7/24")) // not 10.77.0.0/24
+	if got := searchFrom(t, h2, "upnp:rootdevice", "udp4", 1); len(got) != 0 {
+		t.Errorf("a foreign source got answers: %v", got)
+	}
+	// Over IPv6 link-local the same host is on the link, and is answered.
+	if got := searchFrom(t, h2, "upnp:rootdevice", "udp6", 1); len(got) != 1 {
+		t.Errorf("IPv6 link-local search: %d answers, want 1: %v", len(got), got)
+	}
+	if got := searchFrom(t, lan.Host(3), "upnp:rootdevice", "udp4", 1); len(got) != 1 {
+		t.Errorf("a source inside the subnet: %d answers, want 1", len(got))
+	}
+}
+
+// TestAddressAppearsLater: a Server started on an interface without IPv4
+// starts announcing over IPv4, with a LOCATION on the new address, once the
+// address arrives, without a restart.
+func TestAddressAppearsLater(t *testing.T) {
+	lan := netlab.New(t, netlab.Config{Hosts: 2, NoIPv4: []int{1}})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	listener := lan.Host(2).Start(t, "listen")
+	if err := listener.WaitForLine(ctx, "ready"); err != nil {
+		t.Fatal(err)
+	}
+	adv := lan.Host(1).Start(t, "advertise", "200ms")
+	if err := adv.WaitForLine(ctx, "ready"); err != nil {
+		t.Fatal(err)
+	}
+	lan.Host(1).AddAddr(t, netip.MustParsePrefix("10.77.0.99/24"))
+	want := "added " + interopTree.UDN + " http://10.77.0.99:8080/desc.xml ssdp:alive"
+	if err := listener.WaitForLine(ctx, want); err != nil {
+		t.Fatalf("no IPv4 alive from the new address: %v\n%s", err, strings.Join(listener.Lines(), "\n"))
+	}
+}
