@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	goupnpssdp "github.com/huin/goupnp/ssdp"
 	"github.com/huin/goupnp/httpu"
+	goupnpssdp "github.com/huin/goupnp/ssdp"
 	"github.com/seedb72249f9/upnp/internal/netlab"
 	"github.com/seedb72249f9/upnp/ssdp"
 )
@@ -142,4 +142,3 @@ func roleGoupnpSearch(ctx context.Context, args []string) int {
 	fmt.Println("done", len(resps))
 	return 0
 }
-
