@@ -197,6 +197,9 @@ func (c *conn) writeMulticast(b []byte, ifi *net.Interface, src netip.Addr, grou
 			}
 			_, err = c.p4.WriteTo(b, cm, dst)
 		}
+		if err != nil {
+			err = fmt.Errorf("ssdp: send to %v via %s from %v: %w", group, ifi.Name, src, err)
+		}
 		return err
 	}
 	c.wmu.Lock()

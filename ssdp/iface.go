@@ -127,6 +127,11 @@ func links(names []string) ([]*link, error) {
 			}
 			ones, _ := ipn.Mask.Size()
 			ip = ip.Unmap()
+			// A loopback address on a real interface cannot be a source or a
+			// LOCATION for anyone on that link.
+			if ip.IsLoopback() && ifi.Flags&net.FlagLoopback == 0 || ip.IsUnspecified() || ip.IsMulticast() {
+				continue
+			}
 			if ip.Is4() {
 				l.v4 = append(l.v4, netip.PrefixFrom(ip, ones))
 			} else {

@@ -292,3 +292,36 @@ func TestAddressAppearsLater(t *testing.T) {
 		t.Fatalf("no IPv4 alive from the new address: %v\n%s", err, strings.Join(listener.Lines(), "\n"))
 	}
 }
+
+// TestUpdateWhenMultiHomed: a device on two interfaces that gains an address
+// on one of them sends ssdp:update with NEXTBOOTID on the other, then alive
+// with the new BOOTID; a Listener takes that as an update, not a reboot.
+func TestUpdateWhenMultiHomed(t *testing.T) {
+	lan := netlab.New(t, netlab.Config{Hosts: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	h1 := lan.Host(1)
+	h1.Exec(t, "ip", "link", "set", "lo", "multicast", "on")
+	listener := lan.Host(2).Start(t, "listen")
+	if err := listener.WaitForLine(ctx, "ready"); err != nil {
+		t.Fatal(err)
+	}
+	adv := h1.Start(t, "advertise", "200ms", "lan0,lo")
+	if err := adv.WaitForLine(ctx, "ready"); err != nil {
+		t.Fatal(err)
+	}
+	root := interopTree.UDN + "::upnp:rootdevice http://10.77.0.11:8080/desc.xml"
+	if err := listener.WaitForLine(ctx, "added "+root+" ssdp:alive boot=11"); err != nil {
+		t.Fatal(err)
+	}
+	h1.Exec(t, "ip", "addr", "add", "127.0.0.9/8", "dev", "lo") // lo changes; lan0 stays
+	if err := listener.WaitForLine(ctx, "updated "+root+" ssdp:update boot=12"); err != nil {
+		t.Fatalf("no ssdp:update on the link that stayed: %v", err)
+	}
+	if err := listener.WaitForLine(ctx, "refreshed "+root+" ssdp:alive boot=12"); err != nil {
+		t.Fatalf("no alive with the new BOOTID: %v", err)
+	}
+	if rs := linesWith(listener.Lines(), "rebooted"); len(rs) != 0 {
+		t.Errorf("an announced update was taken for a reboot: %v", rs)
+	}
+}

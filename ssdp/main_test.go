@@ -3,8 +3,11 @@ package ssdp_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/netip"
+	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,7 +41,8 @@ var interopTree = ssdp.Device{
 	}},
 }
 
-// roleAdvertise serves interopTree on lan0 until stopped; args: [poll].
+// roleAdvertise serves interopTree on lan0 until stopped; args: [poll
+// [interfaces]] with interfaces comma-separated.
 // It prints "ready" once it answers searches and "stopped" after byebye.
 func roleAdvertise(ctx context.Context, args []string) int {
 	s := &ssdp.Server{
@@ -47,6 +51,7 @@ func roleAdvertise(ctx context.Context, args []string) int {
 		Interfaces: []string{"lan0"},
 		BootID:     11,
 		ConfigID:   2,
+		Logger:     slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if len(args) > 0 {
 		d, err := time.ParseDuration(args[0])
@@ -55,6 +60,9 @@ func roleAdvertise(ctx context.Context, args []string) int {
 			return 2
 		}
 		s.InterfacePoll = d
+	}
+	if len(args) > 1 {
+		s.Interfaces = strings.Split(args[1], ",")
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.ListenAndServe(ctx) }()
@@ -115,7 +123,7 @@ func roleListen(ctx context.Context, args []string) int {
 			if ev.Packet != nil {
 				nts = ev.Packet.NTS
 			}
-			fmt.Println(ev.Type, ev.Entry.USN, ev.Entry.Location, nts)
+			fmt.Println(ev.Type, ev.Entry.USN, ev.Entry.Location, nts, "boot="+strconv.Itoa(int(ev.Entry.BootID)))
 		}
 	}
 }

@@ -387,6 +387,7 @@ func (s *Server) refreshLinks() error {
 	if !s.started || len(changed) == 0 {
 		return nil
 	}
+	s.logger().Debug("ssdp: interfaces changed", "changed", linkNames(changed), "lost", linkNames(lost), "kept", linkNames(kept))
 	// Announce the change: byebye where an address went away, update on the
 	// links that stay, then a fresh boot everywhere.
 	for _, l := range lost {
@@ -400,6 +401,14 @@ func (s *Server) refreshLinks() error {
 	s.bootID++
 	s.scheduleAnnounce(s.repeat())
 	return nil
+}
+
+func linkNames(ls []*link) []string {
+	var out []string
+	for _, l := range ls {
+		out = append(out, fmt.Sprintf("%s%v%v", l.ifi.Name, l.v4, l.v6))
+	}
+	return out
 }
 
 func containsLink(ls []*link, l *link) bool {
