@@ -1,0 +1,509 @@
+package device
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/seedb72249f9/upnp"
+	"github.com/seedb72249f9/upnp/ssdp"
+)
+
+// Limits on what the HTTP side accepts (SECURITY.md).
+const (
+	MaxHeaderBytes    = 8 << 10
+	ReadHeaderTimeout = 5 * time.Second
+)
+
+// A Server serves one root device: its descriptions, control, icons and
+// presentation page over HTTP, and its SSDP advertisements. Set the fields,
+// then call ListenAndServe, or mount the Server (an http.Handler) in a mux of
+// your own and run an ssdp.Server beside it.
+type Server struct {
+	// Device is the root device. Required.
+	Device *Device
+	// Interfaces names the interfaces to serve on; nil means every interface
+	// that is up, multicast-capable and not loopback.
+	Interfaces []string
+	// Network is "udp4" / "tcp4"-style family choice: "4", "6" or "" for both.
+	Network string
+	// Port is the HTTP port; zero means one the system picks.
+	Port int
+	// BootIDFile, when set, is a file where BOOTID.UPNP.ORG is kept so that it
+	// grows across restarts; zero means the start time is used, which also grows.
+	BootIDFile string
+	// Product is the product token of SERVER headers ("name/version"); zero
+	// means "upnp-go/0.1".
+	Product string
+	// Logger receives a line per action and the errors; nil means none.
+	Logger *slog.Logger
+	// SSDP, when set, is used as the template of the SSDP advertiser (its
+	// timing, rate limit and TTL fields); Devices, Location, Interfaces,
+	// Network, BootID and ConfigID are filled by the Server.
+	SSDP *ssdp.Server
+
+	initOnce sync.Once
+	initErr  error
+	desc     []byte              // the root description
+	paths    map[*Service]string // URL base of each service
+	scpds    map[string][]byte
+	services map[string]*served // by control path
+	icons    map[string]*Icon
+	configID int32
+
+	mu    sync.Mutex
+	ssdp  *ssdp.Server
+	https []*http.Server
+	addrs []netip.AddrPort
+}
+
+// served is a service with its device and URLs.
+type served struct {
+	dev  *Device
+	svc  *Service
+	base string // /dev/N/ID/
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
+}
+
+func (s *Server) product() string {
+	if s.Product == "" {
+		return "upnp-go/0.1"
+	}
+	return s.Product
+}
+
+func (s *Server) serverHeader() string {
+	return runtime.GOOS + "/1.0 UPnP/2.0 " + s.product()
+}
+
+// init validates the tree, gives devices without UDN a random one, and
+// generates the descriptions once.
+func (s *Server) init() error {
+	s.initOnce.Do(func() { s.initErr = s.build() })
+	return s.initErr
+}
+
+func (s *Server) build() error {
+	if s.Device == nil {
+		return errors.New("device: Server needs a Device")
+	}
+	for d := range s.Device.All() {
+		if d.UDN == "" {
+			d.UDN = "uuid:" + newUUID()
+		}
+	}
+	if err := validate(s.Device); err != nil {
+		return err
+	}
+	s.scpds = map[string][]byte{}
+	s.services = map[string]*served{}
+	s.icons = map[string]*Icon{}
+	s.paths = servicePaths(s.Device)
+	i := 0
+	for d := range s.Device.All() {
+		for _, svc := range d.Services {
+			svc.init()
+			base := s.paths[svc]
+			b, err := svc.SCPD.Marshal()
+			if err != nil {
+				return fmt.Errorf("device: SCPD of %s: %w", svc.Type, err)
+			}
+			s.scpds[base+"scpd.xml"] = b
+			s.services[base+"control"] = &served{dev: d, svc: svc, base: base}
+		}
+		for j := range d.Icons {
+			s.icons[fmt.Sprintf("/dev/%d/icon/%d", i, j)] = &d.Icons[j]
+		}
+		i++
+	}
+	// CONFIGID follows the content of every description: it changes exactly
+	// when one of them does.
+	h := fnv.New32a()
+	root := s.description(0)
+	b, err := root.Marshal()
+	if err != nil {
+		return fmt.Errorf("device: description: %w", err)
+	}
+	h.Write(b)
+	paths := slices.Sorted(maps.Keys(s.scpds))
+	for _, p := range paths {
+		h.Write([]byte(p))
+		h.Write(s.scpds[p])
+	}
+	s.configID = int32(h.Sum32() & 0xffffff)
+	root = s.description(int(s.configID))
+	if s.desc, err = root.Marshal(); err != nil {
+		return fmt.Errorf("device: description: %w", err)
+	}
+	for _, x := range s.services {
+		x.svc.SCPD.ConfigID = int(s.configID)
+		if s.scpds[x.base+"scpd.xml"], err = x.svc.SCPD.Marshal(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// description builds the upnp.Root for the tree with the Server's URLs.
+func (s *Server) description(configID int) *upnp.Root {
+	i := 0
+	var conv func(d *Device) upnp.Device
+	conv = func(d *Device) upnp.Device {
+		n := i
+		i++
+		u := upnp.Device{
+			DeviceType: d.Type, FriendlyName: d.FriendlyName, Manufacturer: d.Manufacturer,
+			ManufacturerURL: d.ManufacturerURL, ModelDescription: d.ModelDescription, ModelName: d.ModelName,
+			ModelNumber: d.ModelNumber, ModelURL: d.ModelURL, SerialNumber: d.SerialNumber, UDN: d.UDN, UPC: d.UPC,
+		}
+		if n == 0 {
+			u.PresentationURL = "/"
+		}
+		for j, ic := range d.Icons {
+			u.Icons = append(u.Icons, upnp.Icon{MIMEType: ic.MIMEType, Width: ic.Width, Height: ic.Height,
+				Depth: ic.Depth, URL: fmt.Sprintf("/dev/%d/icon/%d", n, j)})
+		}
+		for _, svc := range d.Services {
+			base := s.paths[svc]
+			u.Services = append(u.Services, upnp.Service{ServiceType: svc.Type, ServiceID: svc.id(),
+				SCPDURL: base + "scpd.xml", ControlURL: base + "control", EventSubURL: base + "event"})
+		}
+		for _, e := range d.Devices {
+			u.Devices = append(u.Devices, conv(e))
+		}
+		return u
+	}
+	return &upnp.Root{ConfigID: configID, SpecVersion: upnp.SpecVersion{Major: 2, Minor: 0}, Device: conv(s.Device)}
+}
+
+// Description returns the root device description the Server serves.
+func (s *Server) Description() ([]byte, error) {
+	if err := s.init(); err != nil {
+		return nil, err
+	}
+	return s.desc, nil
+}
+
+// ConfigID returns CONFIGID.UPNP.ORG: a 24-bit hash of every description.
+func (s *Server) ConfigID() (int32, error) {
+	if err := s.init(); err != nil {
+		return 0, err
+	}
+	return s.configID, nil
+}
+
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// ServeHTTP serves the descriptions, control URLs, icons and the presentation
+// page. Requests whose Host header does not name the address they arrived on
+// get 400 (DNS rebinding defence, SECURITY.md).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := s.init(); err != nil {
+		http.Error(w, "device not configured", http.StatusInternalServerError)
+		return
+	}
+	if !hostMatches(r) {
+		s.logger().Debug("device: Host does not name the local address", "host", r.Host, "from", r.RemoteAddr)
+		http.Error(w, "Host must be the device's IP address and port", http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Server", s.serverHeader())
+	p := r.URL.Path
+	switch {
+	case p == "/desc.xml":
+		s.serveXML(w, r, s.desc)
+	case strings.HasSuffix(p, "/scpd.xml"):
+		b, ok := s.scpds[p]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		s.serveXML(w, r, b)
+	case strings.HasSuffix(p, "/control"):
+		x, ok := s.services[p]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		s.control(w, r, x)
+	case strings.HasSuffix(p, "/event"):
+		if _, ok := s.services[strings.TrimSuffix(p, "event")+"control"]; !ok {
+			http.NotFound(w, r)
+			return
+		}
+		http.Error(w, "eventing is not available on this device", http.StatusNotImplemented)
+	case s.icons[p] != nil:
+		ic := s.icons[p]
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Content-Type", ic.MIMEType)
+		w.Header().Set("Content-Length", strconv.Itoa(len(ic.Data)))
+		w.Write(ic.Data)
+	case p == "/":
+		s.presentation(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (s *Server) serveXML(w http.ResponseWriter, r *http.Request, b []byte) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	w.Header().Set("Content-Type", `text/xml; charset="utf-8"`)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	if r.Method == http.MethodGet {
+		w.Write(b)
+	}
+}
+
+// hostMatches reports whether the Host header is an IP literal equal to the
+// local address of the connection, with its port.
+func hostMatches(r *http.Request) bool {
+	la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok {
+		return true // not served by net/http's server: nothing to compare with
+	}
+	ta, ok := la.(*net.TCPAddr)
+	if !ok {
+		return true
+	}
+	local := ta.AddrPort()
+	host, port, err := net.SplitHostPort(r.Host)
+	if err != nil {
+		host, port = r.Host, "80"
+	}
+	if i := strings.IndexByte(host, '%'); i >= 0 {
+		host = host[:i] // a zone names the client's interface, not ours
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	return a.Unmap() == local.Addr().Unmap().WithZone("") && port == strconv.Itoa(int(local.Port()))
+}
+
+// ListenAndServe serves the device on the chosen interfaces until ctx is done:
+// an HTTP listener on each of their addresses (all on one port) and the SSDP
+// advertiser with a LOCATION per interface. When ctx is done it sends
+// ssdp:byebye, closes the listeners and returns nil. It returns an error at
+// once if the tree is invalid or nothing can be listened on.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	if err := s.init(); err != nil {
+		return err
+	}
+	bootID, err := s.nextBootID()
+	if err != nil {
+		return err
+	}
+	if err := s.listen(); err != nil {
+		return err
+	}
+	adv := &ssdp.Server{}
+	if s.SSDP != nil {
+		*adv = ssdp.Server{MaxAge: s.SSDP.MaxAge, SearchPort: s.SSDP.SearchPort, TTL: s.SSDP.TTL,
+			Repeat: s.SSDP.Repeat, RateLimit: s.SSDP.RateLimit, MaxPending: s.SSDP.MaxPending,
+			InterfacePoll: s.SSDP.InterfacePoll, Logger: s.SSDP.Logger}
+	}
+	adv.Devices = []ssdp.Device{ssdpTree(s.Device)}
+	adv.Interfaces = s.Interfaces
+	adv.Network = map[string]string{"4": "udp4", "6": "udp6"}[s.Network]
+	adv.BootID = bootID
+	adv.ConfigID = s.configID
+	adv.Product = s.product()
+	port := s.addrs[0].Port()
+	adv.Location = func(local netip.Addr) string {
+		return "http://" + netip.AddrPortFrom(local, port).String() + "/desc.xml"
+	}
+	if adv.Logger == nil {
+		adv.Logger = s.Logger
+	}
+	s.mu.Lock()
+	s.ssdp = adv
+	s.mu.Unlock()
+	errc := make(chan error, 1)
+	go func() { errc <- adv.ListenAndServe(ctx) }()
+	select {
+	case err := <-errc:
+		s.closeHTTP()
+		return err
+	case <-ctx.Done():
+		err := <-errc
+		s.closeHTTP()
+		return err
+	}
+}
+
+// Addrs returns the addresses the HTTP listeners are bound to, once
+// ListenAndServe has started them.
+func (s *Server) Addrs() []netip.AddrPort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]netip.AddrPort(nil), s.addrs...)
+}
+
+func (s *Server) closeHTTP() {
+	s.mu.Lock()
+	hs := s.https
+	s.https = nil
+	s.mu.Unlock()
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, h := range hs {
+		if err := h.Shutdown(sctx); err != nil {
+			h.Close()
+		}
+	}
+}
+
+// listen opens an HTTP listener on every address of the chosen interfaces.
+func (s *Server) listen() error {
+	addrs, err := interfaceAddrs(s.Interfaces, s.Network)
+	if err != nil {
+		return err
+	}
+	if len(addrs) == 0 {
+		return fmt.Errorf("device: no address to listen on: %w", ssdp.ErrNoInterface)
+	}
+	port := s.Port
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range addrs {
+		ln, err := net.Listen("tcp", netip.AddrPortFrom(a, uint16(port)).String())
+		if err != nil {
+			s.logger().Debug("device: listen", "addr", a, "err", err)
+			continue
+		}
+		ap := ln.Addr().(*net.TCPAddr).AddrPort()
+		if port == 0 {
+			port = int(ap.Port())
+		}
+		h := &http.Server{Handler: s, ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: 30 * time.Second,
+			WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: MaxHeaderBytes,
+			ErrorLog: slog.NewLogLogger(s.logger().Handler(), slog.LevelDebug)}
+		s.https = append(s.https, h)
+		s.addrs = append(s.addrs, ap)
+		go h.Serve(ln)
+	}
+	if len(s.https) == 0 {
+		return fmt.Errorf("device: could not listen on any of %v", addrs)
+	}
+	return nil
+}
+
+// interfaceAddrs lists the unicast addresses of the chosen interfaces.
+func interfaceAddrs(names []string, network string) ([]netip.Addr, error) {
+	all, err := net.Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	var out []netip.Addr
+	for _, n := range names {
+		found := false
+		for _, ifi := range all {
+			found = found || ifi.Name == n
+		}
+		if !found {
+			return nil, fmt.Errorf("device: interface %q: %w", n, ssdp.ErrNoInterface)
+		}
+	}
+	for _, ifi := range all {
+		named := false
+		for _, n := range names {
+			named = named || n == ifi.Name
+		}
+		if len(names) > 0 && !named {
+			continue
+		}
+		if ifi.Flags&net.FlagUp == 0 || (!named && ifi.Flags&net.FlagLoopback != 0) || ifi.Flags&net.FlagMulticast == 0 {
+			continue
+		}
+		as, err := ifi.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range as {
+			ipn, ok := a.(*net.IPNet)
+			if !ok {
+				continue
+			}
+			ip, ok := netip.AddrFromSlice(ipn.IP)
+			if !ok {
+				continue
+			}
+			ip = ip.Unmap()
+			if (network == "4" && !ip.Is4()) || (network == "6" && !ip.Is6()) {
+				continue
+			}
+			if ip.Is6() && ip.IsLinkLocalUnicast() {
+				ip = ip.WithZone(ifi.Name)
+			}
+			out = append(out, ip)
+		}
+	}
+	return out, nil
+}
+
+// nextBootID reads, increments and writes back the BOOTID kept in BootIDFile.
+func (s *Server) nextBootID() (int32, error) {
+	if s.BootIDFile == "" {
+		return 0, nil // ssdp.Server uses the time
+	}
+	var id int64
+	if b, err := os.ReadFile(s.BootIDFile); err == nil {
+		id, _ = strconv.ParseInt(strings.TrimSpace(string(b)), 10, 32)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return 0, fmt.Errorf("device: BOOTID: %w", err)
+	}
+	id = (id + 1) & 0x7fffffff
+	if id == 0 {
+		id = 1
+	}
+	if err := os.WriteFile(s.BootIDFile, []byte(strconv.FormatInt(id, 10)+"\n"), 0o644); err != nil {
+		return 0, fmt.Errorf("device: BOOTID: %w", err)
+	}
+	return int32(id), nil
+}
+
+// ssdpTree gives package ssdp what it advertises of the tree.
+func ssdpTree(d *Device) ssdp.Device {
+	t := ssdp.Device{UDN: d.UDN, Type: d.Type}
+	for _, s := range d.Services {
+		t.ServiceTypes = append(t.ServiceTypes, s.Type)
+	}
+	for _, e := range d.Devices {
+		t.Devices = append(t.Devices, ssdpTree(e))
+	}
+	return t
+}
