@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 
 	"github.com/seedb72249f9/upnp"
 	"github.com/seedb72249f9/upnp/internal/soap"
@@ -106,11 +107,21 @@ func (s *Server) invoke(r *http.Request, x *served, name string, args []soap.Arg
 	}
 	in := map[string]any{}
 	for a := range act.In() {
-		raw, ok := given[a.Name]
+		name := a.Name
+		raw, ok := given[name]
+		if !ok {
+			// Read leniently: some control points get the case of names wrong.
+			for k, v := range given {
+				if strings.EqualFold(k, a.Name) {
+					name, raw, ok = k, v, true
+					break
+				}
+			}
+		}
 		if !ok {
 			return nil, &upnp.Error{Code: upnp.CodeInvalidArgs, Description: "Invalid Args: missing " + a.Name}
 		}
-		delete(given, a.Name)
+		delete(given, name)
 		sv := x.svc.SCPD.StateVariable(a.RelatedStateVariable)
 		if sv == nil {
 			return nil, &upnp.Error{Code: upnp.CodeActionFailed}

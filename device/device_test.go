@@ -184,6 +184,7 @@ func TestControl(t *testing.T) {
 	}{
 		{"switch on", powerURL, power, "SetTarget", "<newTargetValue>1</newTargetValue>", "", 200, "<u:SetTargetResponse"},
 		{"status follows", powerURL, power, "GetStatus", "", "", 200, "<ResultStatus>1</ResultStatus>"},
+		{"argument name in the wrong case", powerURL, power, "SetTarget", "<NewTargetValue>1</NewTargetValue>", "", 200, "<u:SetTargetResponse"},
 		{"lenient boolean", powerURL, power, "SetTarget", "<newTargetValue> false </newTargetValue>", "", 200, "SetTargetResponse"},
 		{"status off", powerURL, power, "GetStatus", "", "", 200, "<ResultStatus>0</ResultStatus>"},
 		{"older client version", dimURL, dimming, "SetLoadLevelTarget", "<newLoadlevelTarget>40</newLoadlevelTarget>", "", 200, "SetLoadLevelTargetResponse"},

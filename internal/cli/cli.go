@@ -52,6 +52,7 @@ type command struct {
 var commands = []command{
 	{"listen", "", "print SSDP NOTIFY traffic (alive, byebye, update) as it arrives", runListen},
 	{"search", "[ST]", "send an M-SEARCH and print each response as it arrives", runSearch},
+	{"serve", "DEVICE", "run a device: light (the example BinaryLight) or mock LOCATION|FILE (a simulator)", runServe},
 }
 
 // Main runs the command line args (without the program name) and returns the
