@@ -32,7 +32,7 @@ func TestSearchBurst(t *testing.T) {
 	defer pc.Close()
 	lo, _ := net.InterfaceByName("lo")
 	joinGroup(t, pc, lo)
-	var sent time.Duration
+	sentIn := make(chan time.Duration, 1)
 	go func() {
 		buf := make([]byte, 2048)
 		_, from, err := pc.ReadFrom(buf)
@@ -47,7 +47,7 @@ func TestSearchBurst(t *testing.T) {
 			b, _ := m.Append(nil)
 			pc.WriteTo(b, from)
 		}
-		sent = time.Since(start)
+		sentIn <- time.Since(start)
 	}()
 	c := &ssdp.Client{Interfaces: []string{"lo"}, Network: "udp4"}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -61,7 +61,7 @@ func TestSearchBurst(t *testing.T) {
 			got++
 		}
 	}
-	t.Logf("%d responses sent in %v, %d received", n, sent, got)
+	t.Logf("%d responses sent in %v, %d received", n, <-sentIn, got)
 	if got != n {
 		t.Fatalf("received %d of %d responses", got, n)
 	}

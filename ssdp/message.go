@@ -3,6 +3,8 @@ package ssdp
 import (
 	"fmt"
 	"math"
+	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -94,16 +96,27 @@ type Header struct {
 }
 
 // inlineExtra is how many Extra headers Parse stores without a further
-// allocation. Real devices send up to four (OPT, 01-NLS, X-User-Agent,
-// Content-Length).
+// allocation. The devices in testdata send at most three (OPT, 01-NLS,
+// X-User-Agent, Content-Length).
 const inlineExtra = 6
 
-// parsedMessage is what Parse allocates: the Message and the first Extra
-// headers in one object.
-type parsedMessage struct {
-	m     Message
-	extra [inlineExtra]Header
-}
+// Parse allocates the Message together with its Extra headers, in the
+// smallest of these that fits: the bytes allocated are most of its cost
+// (see docs/benchmarks.md).
+type (
+	message2 struct {
+		m Message
+		x [2]Header
+	}
+	message4 struct {
+		m Message
+		x [4]Header
+	}
+	message6 struct {
+		m Message
+		x [inlineExtra]Header
+	}
+)
 
 // Parse parses one SSDP datagram. Header names are matched case-insensitively,
 // values are trimmed, bare LF line ends are accepted, a missing final blank line is
@@ -114,22 +127,51 @@ type parsedMessage struct {
 // The start line is "NOTIFY * HTTP/1.1", "M-SEARCH * HTTP/1.1" or "HTTP/1.1 200"
 // with any reason text; HTTP/1.0 and trailing white space are accepted, any other
 // method or status is an error. Anything after the blank line ending the headers
-// is ignored. A datagram over MaxDatagram bytes, with more than 64 header lines or
-// a line over 1024 bytes is an error that wraps ErrTooLarge; so are a control
-// character (other than tab) in the header section, a line without ':', a
-// continuation line and a header name that is not an HTTP token. Parse makes two
-// allocations for a message with up to six Extra headers.
+// is ignored. A datagram over MaxDatagram bytes, more than 64 header lines or a
+// line over 1024 bytes is an error that wraps ErrTooLarge. A control character
+// other than tab in the header section, a line without ':', a continuation line
+// (one starting with white space) and a header name that is not an HTTP token
+// are errors too. Parse makes two allocations for a message with up to six Extra
+// headers.
 func Parse(b []byte) (*Message, error) {
 	if len(b) > MaxDatagram {
 		return nil, errDatagramTooLarge()
 	}
-	p := new(parsedMessage)
-	m := &p.m
-	m.Extra = p.extra[:0]
-	if err := m.parse(b); err != nil {
+	// Parse on the stack, then copy to the heap at the right size.
+	var (
+		m   Message
+		buf [inlineExtra]Header
+	)
+	extra, err := m.parse(b, buf[:0])
+	if err != nil {
 		return nil, err
 	}
-	return m, nil
+	var p *Message
+	switch n := len(extra); {
+	case n == 0:
+		p = new(Message)
+		*p = m
+	case n <= 2:
+		q := new(message2)
+		q.m = m
+		q.m.Extra = q.x[:copy(q.x[:], extra)]
+		p = &q.m
+	case n <= 4:
+		q := new(message4)
+		q.m = m
+		q.m.Extra = q.x[:copy(q.x[:], extra)]
+		p = &q.m
+	case n <= inlineExtra:
+		q := new(message6)
+		q.m = m
+		q.m.Extra = q.x[:copy(q.x[:], extra)]
+		p = &q.m
+	default:
+		p = new(Message)
+		*p = m
+		p.Extra = slices.Clone(extra)
+	}
+	return p, nil
 }
 
 // Append appends the wire form of m to b: the start line for m.Kind, the headers
@@ -141,9 +183,10 @@ func Parse(b []byte) (*Message, error) {
 // headers), Extra names as given. Append also returns an error, and b unchanged,
 // when a value holds a control character other than tab (CR or LF would let a
 // value inject headers), an Extra name is not an HTTP token, a number is out of
-// range (negative, or below -1 for the ID fields), or the message would break
-// the limits Parse enforces (that error wraps ErrTooLarge). Beyond growing b it
-// does not allocate.
+// the range Parse accepts (negative other than an absent -1, over 65535 for the
+// ports, over 2147483647 for the others), or the message would break the limits
+// Parse enforces (that error wraps ErrTooLarge). Beyond growing b it does not
+// allocate.
 func (m *Message) Append(b []byte) ([]byte, error) { return m.append(b) }
 
 // Get returns the value of the header named name (any case), known or Extra,
@@ -293,43 +336,89 @@ func foldEqual(s, lower string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
+		if toLower[s[i]] != lower[i] {
 			return false
 		}
 	}
 	return true
 }
 
-// Byte classes for the header scanner.
-const (
-	cSpecial = 1 << iota // stops the fast scan: ':', CR, LF or another control character
-	cToken               // may appear in a header name (RFC 9110 tchar)
-)
-
-var byteClass = func() (t [256]uint8) {
-	for c := 0; c < 256; c++ {
-		if c < 0x20 || c == 0x7f || c == ':' {
-			t[c] |= cSpecial
-		}
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0 {
-			t[c] |= cToken
+// toLower maps ASCII upper-case letters to lower case and other bytes to
+// themselves; a table lookup is cheaper than the unpredictable branch.
+var toLower = func() (t [256]byte) {
+	for c := range 256 {
+		t[c] = byte(c)
+		if 'A' <= c && c <= 'Z' {
+			t[c] += 'a' - 'A'
 		}
 	}
-	t['\t'] &^= cSpecial
 	return t
 }()
+
+// isTokenByte tells which bytes may appear in a header name (RFC 9110 tchar).
+var isTokenByte = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0
+	}
+	return t
+}()
+
+// scanLine finds the end of the line that starts at s[i]: the index of its
+// line end (LF, CRLF, or a CR or nothing at the end of s) and of the next line.
+// ok is false if the line holds a control character other than tab (a byte
+// below 0x20, or 0x7f), then at index end.
+//
+// It tests eight bytes at a time with the SWAR "has less than" and "has zero"
+// tricks, whose lowest flagged byte is always a true match, and looks at single
+// bytes only from there.
+func scanLine(s string, i int) (end, next int, ok bool) {
+	const (
+		ones = 0x0101010101010101
+		high = 0x8080808080808080
+	)
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		del := x ^ (ones * 0x7f)
+		if mask := ((x-ones*0x20)&^x | (del-ones)&^del) & high; mask != 0 {
+			for j := i + bits.TrailingZeros64(mask)/8; j < i+8; j++ {
+				if isControl(s[j]) {
+					return lineEnd(s, j)
+				}
+			}
+		}
+	}
+	for ; i < len(s); i++ {
+		if isControl(s[i]) {
+			return lineEnd(s, i)
+		}
+	}
+	return len(s), len(s), true
+}
+
+// lineEnd classifies the control character s[j] for scanLine.
+func lineEnd(s string, j int) (end, next int, ok bool) {
+	switch {
+	case s[j] == '\n':
+		return j, j + 1, true
+	case s[j] == '\r' && j+1 == len(s):
+		return j, j + 1, true
+	case s[j] == '\r' && s[j+1] == '\n':
+		return j, j + 2, true
+	}
+	return j, j, false
+}
+
+func isControl(c byte) bool { return c < 0x20 && c != '\t' || c == 0x7f }
 
 func isToken(s string) bool {
 	if s == "" {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if byteClass[s[i]]&cToken == 0 {
+		if !isTokenByte[s[i]] {
 			return false
 		}
 	}
@@ -355,64 +444,50 @@ const (
 
 func errDatagramTooLarge() error { return &ParseError{Reason: reasonTooLarge, Err: ErrTooLarge} }
 
-func (m *Message) parse(b []byte) error {
+// parse reads b into m, except that it appends the headers for Extra to extra
+// and returns it.
+func (m *Message) parse(b []byte, extra []Header) ([]Header, error) {
 	if len(b) > MaxDatagram {
-		return errDatagramTooLarge()
+		return nil, errDatagramTooLarge()
 	}
 	if len(b) == 0 {
-		return &ParseError{Line: 1, Reason: reasonEmpty}
+		return nil, &ParseError{Line: 1, Reason: reasonEmpty}
 	}
 	s := string(b) // the only copy: every string in m is a substring of s
 	m.BootID, m.NextBootID, m.ConfigID = -1, -1, -1
-	m.Extra = m.Extra[:0]
 	var seen uint32 // known headers whose field is filled
 	pos := 0
 	for n := 1; ; n++ {
-		// Find the end of the line and its first ':', rejecting control
-		// characters. This loop sees every byte of the header section once.
-		start, colon, end := pos, -1, len(s)
-		pos = len(s)
-		for i := start; i < len(s); i++ {
-			c := s[i]
-			if byteClass[c]&cSpecial == 0 {
-				continue
-			}
-			if c == ':' {
-				if colon < 0 {
-					colon = i - start
-				}
-				continue
-			}
-			if c == '\n' {
-				end, pos = i, i+1
-				break
-			}
-			if c == '\r' && (i+1 == len(s) || s[i+1] == '\n') {
-				end, pos = i, min(i+2, len(s))
-				break
-			}
-			return &ParseError{Line: n, Reason: reasonControl}
+		start := pos
+		end, next, ok := scanLine(s, pos)
+		if end-start > maxHeaderLine {
+			return nil, &ParseError{Line: n, Reason: reasonLineLong, Err: ErrTooLarge}
+		}
+		if !ok {
+			return nil, &ParseError{Line: n, Reason: reasonControl}
 		}
 		line := s[start:end]
-		if len(line) > maxHeaderLine {
-			return &ParseError{Line: n, Reason: reasonLineLong, Err: ErrTooLarge}
-		}
+		pos = next
 		if n == 1 {
 			if err := m.parseStartLine(line); err != nil {
-				return err
+				return nil, err
 			}
 		} else {
 			if line == "" {
 				break // end of headers; the body, if any, is ignored
 			}
 			if n-1 > maxHeaderLines {
-				return &ParseError{Line: n, Reason: reasonTooMany, Err: ErrTooLarge}
+				return nil, &ParseError{Line: n, Reason: reasonTooMany, Err: ErrTooLarge}
 			}
 			if line[0] == ' ' || line[0] == '\t' {
-				return &ParseError{Line: n, Reason: reasonFolding}
+				return nil, &ParseError{Line: n, Reason: reasonFolding}
 			}
-			if colon < 0 {
-				return &ParseError{Line: n, Reason: reasonNoColon}
+			colon := 0 // names are short: a loop beats IndexByte
+			for colon < len(line) && line[colon] != ':' {
+				colon++
+			}
+			if colon == len(line) {
+				return nil, &ParseError{Line: n, Reason: reasonNoColon}
 			}
 			name := trimRight(line[:colon])
 			value := trim(line[colon+1:])
@@ -421,19 +496,16 @@ func (m *Message) parse(b []byte) error {
 			case id >= 0 && seen&(1<<id) == 0 && m.set(id, value):
 				seen |= 1 << id
 			case id >= 0 || isToken(name):
-				m.Extra = append(m.Extra, Header{Name: name, Value: value})
+				extra = append(extra, Header{Name: name, Value: value})
 			default:
-				return &ParseError{Line: n, Reason: reasonBadName}
+				return nil, &ParseError{Line: n, Reason: reasonBadName}
 			}
 		}
 		if pos >= len(s) {
-			break // no final blank line
+			break
 		}
 	}
-	if len(m.Extra) == 0 {
-		m.Extra = nil
-	}
-	return nil
+	return extra, nil
 }
 
 // parseStartLine sets m.Kind from the first line.
@@ -611,6 +683,11 @@ func parseDecimal(s string, max int) (int, bool) {
 // `no-cache="Ext", max-age = 1800`. Quoted strings are skipped, so a comma or
 // "max-age" inside one does not count.
 func maxAge(v string) (int, bool) {
+	if len(v) > len("max-age=") && foldEqual(v[:len("max-age=")], "max-age=") {
+		if n, ok := parseDecimal(v[len("max-age="):], math.MaxInt32); ok {
+			return n, true // the usual "max-age=N"
+		}
+	}
 	for v != "" {
 		// Cut one directive, honouring quoted strings.
 		i, quoted := 0, false
@@ -818,7 +895,7 @@ func appendHeader(b []byte, name, v string) []byte {
 // control character in v (CR or LF would inject headers) or a line too long.
 func checkHeader(name, v string) error {
 	for i := 0; i < len(v); i++ {
-		if c := v[i]; c < 0x20 && c != '\t' || c == 0x7f {
+		if c := v[i]; isControl(c) {
 			return fmt.Errorf("ssdp: cannot write %s: value has control character %#x (header injection)", name, c)
 		}
 	}

@@ -882,3 +882,25 @@ func TestAppendAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestParseControlEveryOffset puts each kind of byte at every offset of a
+// header line, to cover each position in the scanner's eight-byte words.
+func TestParseControlEveryOffset(t *testing.T) {
+	for off := range 24 {
+		for c := range 256 {
+			value := []byte(strings.Repeat("v", 23))
+			value[off%len(value)] = byte(c)
+			in := "NOTIFY * HTTP/1.1\r\nSERVER: a" + string(value) + "z\r\n\r\n"
+			m, err := ssdp.Parse([]byte(in))
+			bad := c < 0x20 && c != '\t' || c == 0x7f
+			switch {
+			case bad && err == nil:
+				t.Errorf("Parse(%q) accepted byte %#x at offset %d", in, c, off)
+			case !bad && err != nil:
+				t.Errorf("Parse(%q): %v", in, err)
+			case !bad && m.Server != "a"+string(value)+"z":
+				t.Errorf("Parse(%q).Server = %q", in, m.Server)
+			}
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/seedb72249f9/upnp"
 	"github.com/seedb72249f9/upnp/internal/xmlsafe"
@@ -112,8 +113,8 @@ var bom = []byte("\uFEFF")
 // decode reads body with encoding/xml's RawToken, which does not match end
 // tags or resolve namespaces: the builder does both.
 func (m *message) decode(body []byte, request bool) error {
-	var b builder
-	b.init(m, request, len(body))
+	b := newBuilder(request, len(body))
+	defer b.free()
 	d := xml.NewDecoder(bytes.NewReader(body))
 	d.CharsetReader = xmlsafe.CharsetReader
 	var attrs []attr
@@ -158,6 +159,7 @@ func (m *message) decode(body []byte, request bool) error {
 			return err
 		}
 		if done {
+			*m = b.m
 			return nil
 		}
 	}
@@ -215,7 +217,7 @@ type argSpan struct{ name, value span }
 // name, service type and argument names and values are copied out in one
 // string.
 type builder struct {
-	m        *message
+	m        message // what finish and faultText fill in
 	request  bool
 	bodyLen  int
 	tokens   int
@@ -230,20 +232,51 @@ type builder struct {
 	uris  []byte // copies of the namespace URIs in ns
 	buf   []byte // action, service type, argument names and values
 
-	stackBuf [maxDepth]frame
-	nsBuf    [8]binding
-	argBuf   [16]argSpan
-	urisBuf  [256]byte
-	bufBuf   [512]byte
+	// For the fast reader: a start tag's attributes, and unescaped text
+	// that is not an argument's.
+	attrs   []attr
+	scratch []byte
+
+	stackBuf   [maxDepth]frame
+	nsBuf      [8]binding
+	argBuf     [16]argSpan
+	attrBuf    [8]attr
+	urisBuf    [256]byte
+	bufBuf     [512]byte
+	scratchBuf [256]byte
 }
 
-func (b *builder) init(m *message, request bool, bodyLen int) {
-	b.m, b.request, b.bodyLen = m, request, bodyLen
+// Builders are pooled: with their arrays inline they would otherwise be
+// allocated (escape analysis cannot keep a struct that points into itself
+// on the stack), and reading a body would cost a 4 KB allocation.
+var builders = sync.Pool{New: func() any { return new(builder) }}
+
+func newBuilder(request bool, bodyLen int) *builder {
+	b := builders.Get().(*builder)
+	b.request, b.bodyLen = request, bodyLen
+	b.tokens, b.haveBody, b.entries = 0, false, 0
+	b.action, b.stype = span{}, span{}
 	b.stack = b.stackBuf[:0]
 	b.ns = b.nsBuf[:0]
 	b.args = b.argBuf[:0]
+	b.attrs = b.attrBuf[:0]
 	b.uris = b.urisBuf[:0]
 	b.buf = b.bufBuf[:0]
+	b.scratch = b.scratchBuf[:0]
+	return b
+}
+
+// free returns b to the pool, dropping its references into the body and
+// the message.
+func (b *builder) free() {
+	clear(b.stack[:cap(b.stack)])
+	clear(b.ns[:cap(b.ns)])
+	clear(b.attrs[:cap(b.attrs)])
+	b.m = message{}
+	if cap(b.buf) > 4*len(b.bufBuf) {
+		b.buf = nil // a large body's buffer: let it go
+	}
+	builders.Put(b)
 }
 
 func (b *builder) count(n int) error {
@@ -409,7 +442,7 @@ func (b *builder) text(data []byte) error {
 
 // scanText is text for the fast reader: raw is the text as written, which
 // it checks and unescapes straight into place.
-func (b *builder) scanText(raw []byte, mode int, scratch []byte) bool {
+func (b *builder) scanText(raw []byte, mode int) bool {
 	if b.count(1) != nil {
 		return false
 	}
@@ -424,7 +457,7 @@ func (b *builder) scanText(raw []byte, mode int, scratch []byte) bool {
 		b.args[len(b.args)-1].value.end = len(b.buf)
 	case roleFaultCode, roleFaultString, roleErrorCode, roleErrorDesc:
 		var data []byte
-		if data, ok = unescape(scratch, raw, mode, true); ok {
+		if data, ok = unescape(b.scratch[:0], raw, mode, true); ok {
 			b.faultText(r, data)
 		}
 	default:
@@ -441,7 +474,7 @@ func (b *builder) top() role {
 }
 
 func (b *builder) faultText(r role, data []byte) {
-	m := b.m
+	m := &b.m
 	switch r {
 	case roleFaultCode:
 		m.faultCode += string(data)
@@ -457,7 +490,7 @@ func (b *builder) faultText(r role, data []byte) {
 // finish copies the collected strings out of the builder.
 func (b *builder) finish() {
 	all := string(b.buf)
-	m := b.m
+	m := &b.m
 	m.action = all[b.action.off:b.action.end]
 	m.serviceType = all[b.stype.off:b.stype.end]
 	if len(b.args) == 0 {

@@ -14,19 +14,15 @@ import (
 // report. Where it accepts a document, it must accept it exactly as decode
 // does.
 func (m *message) scan(s []byte, request bool) bool {
-	var (
-		b       builder
-		attrBuf [8]attr
-		scratch [256]byte
-	)
-	b.init(m, request, len(s))
+	b := newBuilder(request, len(s))
+	defer b.free()
 	for i := 0; i < len(s); {
 		if s[i] != '<' {
 			j := bytes.IndexByte(s[i:], '<')
 			if j < 0 {
 				return false // text up to EOF: the envelope is not closed
 			}
-			if !b.scanText(s[i:i+j], textMode, scratch[:0]) {
+			if !b.scanText(s[i:i+j], textMode) {
 				return false
 			}
 			i += j
@@ -50,6 +46,7 @@ func (m *message) scan(s []byte, request bool) bool {
 				return false
 			}
 			if done {
+				*m = b.m
 				return true
 			}
 			i = j + 1
@@ -77,7 +74,7 @@ func (m *message) scan(s []byte, request bool) bool {
 				if k < 0 {
 					return false
 				}
-				if !b.scanText(s[i+9:i+9+k], cdataMode, scratch[:0]) {
+				if !b.scanText(s[i+9:i+9+k], cdataMode) {
 					return false
 				}
 				i += 9 + k + 3
@@ -91,8 +88,8 @@ func (m *message) scan(s []byte, request bool) bool {
 				return false
 			}
 			j := i + 1 + n
-			attrs := attrBuf[:0]
-			vals := scratch[:0]
+			attrs := b.attrs[:0]
+			vals := b.scratch[:0]
 			empty := false
 			for {
 				j = skipSpace(s, j)
@@ -135,6 +132,7 @@ func (m *message) scan(s []byte, request bool) bool {
 				attrs = append(attrs, attr{aspace, alocal, vals[off:]})
 				j += 1 + k + 1
 			}
+			b.attrs, b.scratch = attrs, vals // keep any growth
 			if b.start(qname, space, local, attrs) != nil {
 				return false
 			}
@@ -144,6 +142,7 @@ func (m *message) scan(s []byte, request bool) bool {
 					return false
 				}
 				if done {
+					*m = b.m
 					return true
 				}
 			}
@@ -210,29 +209,29 @@ func scanProcInst(s []byte, i int) (int, bool) {
 	}
 	if string(target) == "xml" {
 		content := s[j : j+k]
-		if v := procInst("version", content); v != nil && string(v) != "1.0" {
+		if v := procInst("version=", content); v != nil && string(v) != "1.0" {
 			return 0, false
 		}
-		if e := procInst("encoding", content); e != nil && !bytes.EqualFold(e, []byte("utf-8")) {
+		if e := procInst("encoding=", content); e != nil && !bytes.EqualFold(e, []byte("utf-8")) {
 			return 0, false
 		}
 	}
 	return j + k + 2, true
 }
 
-// procInst returns the value of param in the content of an XML declaration,
+// procInst returns the value of param (with its "=") in the content of an XML declaration,
 // found the way encoding/xml finds it, or nil.
 func procInst(param string, s []byte) []byte {
 	i := 0
 	var sep byte
 	for i < len(s) {
 		sub := s[i:]
-		k := bytes.Index(sub, []byte(param+"="))
-		if k < 0 || len(param)+1+k >= len(sub) {
+		k := bytes.Index(sub, []byte(param))
+		if k < 0 || len(param)+k >= len(sub) {
 			return nil
 		}
-		i += len(param) + 1 + k + 1
-		if c := sub[len(param)+1+k]; c == '\'' || c == '"' {
+		i += len(param) + k + 1
+		if c := sub[len(param)+k]; c == '\'' || c == '"' {
 			sep = c
 			break
 		}

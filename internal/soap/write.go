@@ -118,34 +118,39 @@ func AppendFault(b []byte, code int, description string) []byte {
 // double-quoted attribute value. A character XML 1.0 cannot carry makes it
 // return false, or, if replace, is written as U+FFFD.
 func appendEscaped(b []byte, s string, attr, replace bool) ([]byte, bool) {
+	pass := &textPass
+	if attr {
+		pass = &attrPass
+	}
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		var esc string
 		if c < utf8.RuneSelf {
-			switch {
-			case c == '&':
+			if pass[c] {
+				i++
+				continue
+			}
+			var esc string
+			switch c {
+			case '&':
 				esc = "&amp;"
-			case c == '<':
+			case '<':
 				esc = "&lt;"
-			case c == '>':
+			case '>':
 				esc = "&gt;" // also keeps "]]>" out of text
-			case c == '\r':
+			case '\r':
 				esc = "&#xD;" // a literal one would read back as \n
-			case c == '"' && attr:
+			case '"':
 				esc = "&quot;"
-			case c == '\n' && attr:
-				esc = "&#xA;"
-			case c == '\t' && attr:
+			case '\n':
+				esc = "&#xA;" // attributes only: a literal one reads back as a space
+			case '\t':
 				esc = "&#x9;"
-			case c < ' ' && c != '\n' && c != '\t':
+			default: // other control characters
 				if !replace {
 					return b, false
 				}
 				esc = "\uFFFD"
-			default:
-				i++
-				continue
 			}
 			b = append(b, s[last:i]...)
 			b = append(b, esc...)
@@ -166,6 +171,17 @@ func appendEscaped(b []byte, s string, attr, replace bool) ([]byte, bool) {
 	}
 	return append(b, s[last:]...), true
 }
+
+// textPass and attrPass tell the ASCII characters that stand for themselves
+// in character data and in a double-quoted attribute value.
+var textPass, attrPass = func() (text, attr [utf8.RuneSelf]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		text[c] = c != '&' && c != '<' && c != '>'
+		attr[c] = text[c] && c != '"'
+	}
+	text['\t'], text['\n'] = true, true
+	return text, attr
+}()
 
 // isName reports whether s is an XML name without a colon, exactly as
 // encoding/xml reads names (XML 1.0 fourth edition), so that whatever this
