@@ -323,3 +323,19 @@ func TestInvalidTree(t *testing.T) {
 		})
 	}
 }
+
+// TestBootIDFile: BOOTID.UPNP.ORG kept in a file grows at every start.
+func TestBootIDFile(t *testing.T) {
+	path := t.TempDir() + "/bootid"
+	os.WriteFile(path, []byte("41\n"), 0o644)
+	for want := 42; want <= 43; want++ {
+		s := &device.Server{Device: binarylight.New("b", lightUDN), BootIDFile: path}
+		got, err := device.NextBootID(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int(got) != want {
+			t.Fatalf("BOOTID %d, want %d", got, want)
+		}
+	}
+}

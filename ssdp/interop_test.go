@@ -325,3 +325,34 @@ func TestUpdateWhenMultiHomed(t *testing.T) {
 		t.Errorf("an announced update was taken for a reboot: %v", rs)
 	}
 }
+
+// TestSharedPort1900: our advertiser and Listener run on a host where
+// minidlna already holds port 1900; a searcher on another host finds both,
+// and our Listener on the peer's host still hears other devices.
+func TestSharedPort1900(t *testing.T) {
+	lan := netlab.New(t, netlab.Config{Hosts: 3})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h1 := lan.Host(1)
+	startPeer(t, lan, "minidlna", h1)
+	time.Sleep(1500 * time.Millisecond) // minidlna binds 1900
+	adv := h1.Start(t, "advertise")
+	if err := adv.WaitForLine(ctx, "ready"); err != nil {
+		t.Fatal(err)
+	}
+	got := searchFrom(t, lan.Host(2), "upnp:rootdevice", "udp4", 2)
+	if len(linesWith(got, "http://10.77.0.11:8200/rootDesc.xml")) == 0 || len(linesWith(got, interopTree.UDN+"::upnp:rootdevice")) == 0 {
+		t.Errorf("want both minidlna and our device on 10.77.0.11:\n%s", strings.Join(got, "\n"))
+	}
+	listener := h1.Start(t, "listen")
+	if err := listener.WaitForLine(ctx, "ready"); err != nil {
+		t.Fatal(err)
+	}
+	other := lan.Host(3).Start(t, "advertise")
+	if err := other.WaitForLine(ctx, "ready"); err != nil {
+		t.Fatal(err)
+	}
+	if err := listener.WaitForLine(ctx, "added "+interopTree.UDN+"::upnp:rootdevice http://10.77.0.13:8080/desc.xml"); err != nil {
+		t.Errorf("our Listener beside minidlna missed another host's alive: %v", err)
+	}
+}

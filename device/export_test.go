@@ -1,0 +1,4 @@
+package device
+
+// NextBootID exposes the BOOTID file logic to the black-box tests.
+func NextBootID(s *Server) (int32, error) { return s.nextBootID() }
