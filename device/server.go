@@ -55,7 +55,11 @@ type Server struct {
 	// timing, rate limit and TTL fields); Devices, Location, Interfaces,
 	// Network, BootID and ConfigID are filled by the Server.
 	SSDP *ssdp.Server
+	// Eventing configures GENA subscriptions; the zero value is the safe default.
+	Eventing Eventing
 
+	evOnce   sync.Once
+	evPub    *publisher
 	initOnce sync.Once
 	initErr  error
 	desc     []byte              // the root description
@@ -123,6 +127,9 @@ func (s *Server) build() error {
 	for d := range s.Device.All() {
 		for _, svc := range d.Services {
 			svc.init()
+			svc.mu.Lock()
+			svc.onChange = func(svc *Service, changed []string) { s.events().publish(svc, changed) }
+			svc.mu.Unlock()
 			base := s.paths[svc]
 			b, err := svc.SCPD.Marshal()
 			if err != nil {
@@ -253,11 +260,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.control(w, r, x)
 	case strings.HasSuffix(p, "/event"):
-		if _, ok := s.services[strings.TrimSuffix(p, "event")+"control"]; !ok {
+		x, ok := s.services[strings.TrimSuffix(p, "event")+"control"]
+		if !ok {
 			http.NotFound(w, r)
 			return
 		}
-		http.Error(w, "eventing is not available on this device", http.StatusNotImplemented)
+		s.event(w, r, x)
 	case s.icons[p] != nil:
 		ic := s.icons[p]
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -357,10 +365,12 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	select {
 	case err := <-errc:
 		s.closeHTTP()
+		s.events().close()
 		return err
 	case <-ctx.Done():
 		err := <-errc
 		s.closeHTTP()
+		s.events().close()
 		return err
 	}
 }

@@ -18,15 +18,19 @@
 // The readers accept what real peers send: any namespace prefixes (s:,
 // SOAP-ENV:, soap:, none), any envelope namespace, a BOM, an XML declaration
 // with a single-byte encoding, unknown Header blocks and attributes (such as
-// Windows' dt:dt). They read the body in one streaming pass over
-// encoding/xml's RawToken, build no tree, and enforce, as they go, a depth
-// of 32 elements and 50,000 tokens (internal/xmlsafe's defaults) and the
-// absence of any DTD, returning upnp.ErrTooDeep, upnp.ErrTooManyTokens or
-// upnp.ErrDTD. Body size is the caller's to bound: read bodies with ReadBody
-// (MaxBody by default), which returns upnp.ErrTooLarge.
+// Windows' dt:dt). They build no tree: one streaming pass enforces, as it
+// goes, a depth of 32 elements and 50,000 tokens (internal/xmlsafe's
+// defaults) and the absence of any DTD, returning upnp.ErrTooDeep,
+// upnp.ErrTooManyTokens or upnp.ErrDTD. That pass is a small scanner that
+// reads the UTF-8 envelopes peers send in place, without allocating; for
+// anything else (other encodings, non-ASCII names, and every error) the
+// body is read again with encoding/xml's RawToken, which defines the
+// result, and the fuzz tests hold the scanner to it. Body size is the
+// caller's to bound: read bodies with ReadBody (MaxBody by default), which
+// returns upnp.ErrTooLarge.
 //
 // The writers produce the canonical form of UDA section 3 and return an
 // error rather than write XML a peer cannot read.
 //
-// Everything here is pure and stateless, safe for concurrent use.
+// Everything here is safe for concurrent use.
 package soap

@@ -36,7 +36,8 @@ var (
 )
 
 // A FaultError is a SOAP fault that carries no UPnPError detail with a
-// numeric errorCode; faults that do are returned as *upnp.Error instead.
+// positive numeric errorCode, as ParseResponse returns it; faults that do
+// are returned as *upnp.Error instead. Both fields may be empty.
 type FaultError struct {
 	Code   string // faultcode, such as "s:Server"; may be empty
 	String string // faultstring; may be empty

@@ -26,9 +26,10 @@ const (
 // order, the in arguments. The caller checks that serviceType and action
 // agree with the SOAPACTION header and the arguments with the SCPD.
 //
-// Prefixes, the envelope namespace, Header blocks, attributes, comments and
-// processing instructions are ignored; text outside arguments too. Parsing
-// stops at the end of the Envelope. Errors wrap ErrNoEnvelope (401 Invalid
+// Prefixes, the envelope namespace, Header blocks (mustUnderstand too),
+// elements after the Body, attributes, comments, processing instructions
+// and text outside arguments are ignored. Parsing stops at the end of the
+// Envelope. Errors wrap ErrNoEnvelope (401 Invalid
 // Action), ErrBadBody (401: an empty Body, a second element in it, or an
 // action in no namespace), ErrNestedArgument (402 Invalid Args), a
 // *xml.SyntaxError, upnp.ErrTooDeep, upnp.ErrTooManyTokens or upnp.ErrDTD.
@@ -267,15 +268,14 @@ func newBuilder(request bool, bodyLen int) *builder {
 }
 
 // free returns b to the pool, dropping its references into the body and
-// the message.
+// any buffer a large body made it grow.
 func (b *builder) free() {
-	clear(b.stack[:cap(b.stack)])
-	clear(b.ns[:cap(b.ns)])
-	clear(b.attrs[:cap(b.attrs)])
+	clear(b.stackBuf[:])
+	clear(b.nsBuf[:])
+	clear(b.attrBuf[:])
+	b.stack, b.ns, b.args, b.attrs = nil, nil, nil, nil
+	b.uris, b.buf, b.scratch = nil, nil, nil
 	b.m = message{}
-	if cap(b.buf) > 4*len(b.bufBuf) {
-		b.buf = nil // a large body's buffer: let it go
-	}
 	builders.Put(b)
 }
 

@@ -165,7 +165,7 @@ func skipSpace(s []byte, i int) int {
 // nsname would (qualified: split at its one colon), and returns its length;
 // 0 means no name or one the fast reader leaves to decode.
 func scanName(s []byte, qualified bool) (qname, space, local []byte, n int) {
-	if len(s) == 0 || s[0] >= utf8.RuneSelf || asciiClass[s[0]]&nameStart == 0 {
+	if len(s) == 0 || s[0] >= utf8.RuneSelf || nameClass[s[0]]&nameStart == 0 {
 		return nil, nil, nil, 0
 	}
 	colon := -1
@@ -177,7 +177,7 @@ func scanName(s []byte, qualified bool) (qname, space, local []byte, n int) {
 		if c >= utf8.RuneSelf {
 			return nil, nil, nil, 0
 		}
-		if asciiClass[c]&nameChar == 0 {
+		if nameClass[c]&nameChar == 0 {
 			break
 		}
 		if c == ':' {
@@ -219,8 +219,8 @@ func scanProcInst(s []byte, i int) (int, bool) {
 	return j + k + 2, true
 }
 
-// procInst returns the value of param (with its "=") in the content of an XML declaration,
-// found the way encoding/xml finds it, or nil.
+// procInst returns the value of param (given with its "=") in the content
+// of an XML declaration, found the way encoding/xml finds it, or nil.
 func procInst(param string, s []byte) []byte {
 	i := 0
 	var sep byte
@@ -246,27 +246,43 @@ func procInst(param string, s []byte) []byte {
 	return s[i : i+j]
 }
 
-// Character classes of ASCII bytes.
+// Byte classes for names: nameClass[c] tells whether an ASCII byte may
+// start or continue a name.
 const (
-	plain     = 1 << iota // stands for itself in text and attribute values
-	special               // & \r ]: unescape looks closer
-	nameStart             // may start a name
-	nameChar              // may continue a name
+	nameStart = 1 << iota
+	nameChar
 )
 
-var asciiClass = func() (t [128]uint8) {
-	for c := 0; c < 128; c++ {
-		switch {
-		case c == '&' || c == '\r' || c == ']':
-			t[c] = special
-		case c == '\t' || c == '\n' || c >= ' ' && c != '<':
-			t[c] = plain
-		}
+var nameClass = func() (t [utf8.RuneSelf]uint8) {
+	for c := range t {
 		switch {
 		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', c == '_', c == ':':
-			t[c] |= nameStart | nameChar
+			t[c] = nameStart | nameChar
 		case '0' <= c && c <= '9', c == '-', c == '.':
-			t[c] |= nameChar
+			t[c] = nameChar
+		}
+	}
+	return t
+}()
+
+// Byte classes for text: textClass[c] is plain for the bytes that stand for
+// themselves in text and attribute values.
+const (
+	plain   = iota
+	special // & \r ]: unescape looks closer
+	high    // the first byte of a multi-byte character, or invalid
+	bad     // control characters and <
+)
+
+var textClass = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c >= utf8.RuneSelf:
+			t[c] = high
+		case c == '&' || c == '\r' || c == ']':
+			t[c] = special
+		case c == '<' || c < ' ' && c != '\t' && c != '\n':
+			t[c] = bad
 		}
 	}
 	return t
@@ -287,54 +303,50 @@ func unescape(dst, raw []byte, mode int, keep bool) ([]byte, bool) {
 	last := 0
 	for i := 0; i < len(raw); {
 		c := raw[i]
-		if c >= utf8.RuneSelf {
+		switch textClass[c] {
+		case plain:
+			i++
+		case high:
 			r, size := utf8.DecodeRune(raw[i:])
 			if r == utf8.RuneError && size == 1 || !inCharRange(r) {
 				return nil, false
 			}
 			i += size
-			continue
-		}
-		cl := asciiClass[c]
-		if cl&plain != 0 {
-			i++
-			continue
-		}
-		if cl&special == 0 {
-			if c == '<' && mode == cdataMode {
-				i++
-				continue
-			}
-			return nil, false // a control character, or < outside CDATA
-		}
-		switch {
-		case c == ']':
-			if mode == textMode && i+2 < len(raw) && raw[i+1] == ']' && raw[i+2] == '>' {
+		case bad:
+			if c != '<' || mode != cdataMode {
 				return nil, false
 			}
 			i++
-		case c == '\r':
-			if keep {
-				dst = append(dst, raw[last:i]...)
-				dst = append(dst, '\n')
-			}
-			if i++; i < len(raw) && raw[i] == '\n' {
+		default: // special
+			switch {
+			case c == ']':
+				if mode == textMode && i+2 < len(raw) && raw[i+1] == ']' && raw[i+2] == '>' {
+					return nil, false
+				}
 				i++
+			case c == '\r':
+				if keep {
+					dst = append(dst, raw[last:i]...)
+					dst = append(dst, '\n')
+				}
+				if i++; i < len(raw) && raw[i] == '\n' {
+					i++
+				}
+				last = i
+			case mode == cdataMode: // &
+				i++
+			default: // &
+				r, n := entity(raw[i:])
+				if n == 0 {
+					return nil, false
+				}
+				if keep {
+					dst = append(dst, raw[last:i]...)
+					dst = utf8.AppendRune(dst, r)
+				}
+				i += n
+				last = i
 			}
-			last = i
-		case mode == cdataMode: // &
-			i++
-		default: // &
-			r, n := entity(raw[i:])
-			if n == 0 {
-				return nil, false
-			}
-			if keep {
-				dst = append(dst, raw[last:i]...)
-				dst = utf8.AppendRune(dst, r)
-			}
-			i += n
-			last = i
 		}
 	}
 	if keep {
@@ -385,13 +397,17 @@ func entity(s []byte) (rune, int) {
 		}
 		return r, i + 1
 	}
-	for _, e := range [...]struct {
-		s string
-		r rune
-	}{{"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&apos;", '\''}, {"&quot;", '"'}} {
-		if bytes.HasPrefix(s, []byte(e.s)) {
-			return e.r, len(e.s)
-		}
+	switch {
+	case bytes.HasPrefix(s, []byte("&lt;")):
+		return '<', 4
+	case bytes.HasPrefix(s, []byte("&gt;")):
+		return '>', 4
+	case bytes.HasPrefix(s, []byte("&amp;")):
+		return '&', 5
+	case bytes.HasPrefix(s, []byte("&quot;")):
+		return '"', 6
+	case bytes.HasPrefix(s, []byte("&apos;")):
+		return '\'', 6
 	}
 	return 0, 0
 }

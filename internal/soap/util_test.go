@@ -2,6 +2,7 @@ package soap_test
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -12,4 +13,13 @@ func readFile(tb testing.TB, name string) []byte {
 		tb.Fatal(err)
 	}
 	return b
+}
+
+func glob(tb testing.TB, pattern string) []string {
+	tb.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("glob %s: %v, %d files", pattern, err, len(files))
+	}
+	return files
 }

@@ -12,7 +12,8 @@ import (
 )
 
 // An Arg is one argument of an action, in or out: its name and its value as
-// text, unescaped (the XML escaping is the codec's business).
+// text, unescaped (the XML escaping is the codec's business). The writers
+// reject the zero Arg, whose name is empty.
 type Arg struct {
 	Name  string
 	Value string
