@@ -410,11 +410,18 @@ func (p *publisher) drop(sub *subscription) {
 // svc whose subscription covers them. Every subscriber of a change gets the
 // same content, captured now.
 func (p *publisher) publish(svc *Service, changed []string) {
-	var ev []string
+	var ev, mc []string
 	for _, name := range changed {
-		if v := svc.SCPD.StateVariable(name); v != nil && v.SendEvents {
+		v := svc.SCPD.StateVariable(name)
+		if v != nil && v.SendEvents {
 			ev = append(ev, name)
 		}
+		if v != nil && v.Multicast {
+			mc = append(mc, name)
+		}
+	}
+	if len(mc) > 0 {
+		p.s.multicast(svc, mc)
 	}
 	if len(ev) == 0 {
 		return

@@ -69,7 +69,7 @@ func (k *sink) wait(t *testing.T, n int) []notification {
 	return nil
 }
 
-func gena(t *testing.T, method, url string, h map[string]string) *http.Response {
+func genaReq(t *testing.T, method, url string, h map[string]string) *http.Response {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, nil)
 	for k, v := range h {
@@ -93,7 +93,7 @@ func TestSubscribeAndNotify(t *testing.T) {
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 	k := newSink(t)
-	resp := gena(t, "SUBSCRIBE", ts.URL+powerEvent, map[string]string{
+	resp := genaReq(t, "SUBSCRIBE", ts.URL+powerEvent, map[string]string{
 		"CALLBACK": "<" + k.URL + "/cb>", "NT": "upnp:event", "TIMEOUT": "Second-infinite"})
 	sid := resp.Header.Get("SID")
 	if resp.StatusCode != 200 || !strings.HasPrefix(sid, "uuid:") || len(sid) != 41 || resp.Header.Get("TIMEOUT") != "Second-1800" {
@@ -140,7 +140,7 @@ func TestSubscribeAndNotify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := gena(t, tt.method, ts.URL+powerEvent, tt.h)
+			resp := genaReq(t, tt.method, ts.URL+powerEvent, tt.h)
 			if resp.StatusCode != tt.want {
 				t.Errorf("status %d, want %d", resp.StatusCode, tt.want)
 			}
@@ -156,7 +156,7 @@ func TestStateVarSubset(t *testing.T) {
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 	k := newSink(t)
-	resp := gena(t, "SUBSCRIBE", ts.URL+dimEvent, map[string]string{
+	resp := genaReq(t, "SUBSCRIBE", ts.URL+dimEvent, map[string]string{
 		"CALLBACK": "<" + k.URL + ">", "NT": "upnp:event", "STATEVAR": " LoadLevelStatus "})
 	if resp.StatusCode != 200 || resp.Header.Get("ACCEPTED-STATEVAR") != "LoadLevelStatus" {
 		t.Fatalf("SUBSCRIBE: %d ACCEPTED-STATEVAR %q", resp.StatusCode, resp.Header.Get("ACCEPTED-STATEVAR"))
@@ -187,7 +187,7 @@ func TestSlowSubscriber(t *testing.T) {
 	slow.block = make(chan struct{})
 	defer close(slow.block)
 	sub := func(k *sink) string {
-		resp := gena(t, "SUBSCRIBE", ts.URL+dimEvent, map[string]string{"CALLBACK": "<" + k.URL + ">", "NT": "upnp:event"})
+		resp := genaReq(t, "SUBSCRIBE", ts.URL+dimEvent, map[string]string{"CALLBACK": "<" + k.URL + ">", "NT": "upnp:event"})
 		if resp.StatusCode != 200 {
 			t.Fatal(resp.StatusCode)
 		}
@@ -222,7 +222,7 @@ func TestSlowSubscriber(t *testing.T) {
 		t.Errorf("%d events for %d changes", len(got), changes)
 	}
 	for deadline := time.Now().Add(5 * time.Second); ; {
-		if resp := gena(t, "SUBSCRIBE", ts.URL+dimEvent, map[string]string{"SID": slowSID}); resp.StatusCode == 412 {
+		if resp := genaReq(t, "SUBSCRIBE", ts.URL+dimEvent, map[string]string{"SID": slowSID}); resp.StatusCode == 412 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -238,7 +238,7 @@ func TestSubscriptionCaps(t *testing.T) {
 	defer ts.Close()
 	k := newSink(t)
 	for i, want := range []int{200, 200, 503} {
-		resp := gena(t, "SUBSCRIBE", ts.URL+powerEvent, map[string]string{"CALLBACK": "<" + k.URL + ">", "NT": "upnp:event"})
+		resp := genaReq(t, "SUBSCRIBE", ts.URL+powerEvent, map[string]string{"CALLBACK": "<" + k.URL + ">", "NT": "upnp:event"})
 		if resp.StatusCode != want {
 			t.Errorf("subscription %d: status %d, want %d", i+1, resp.StatusCode, want)
 		}

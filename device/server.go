@@ -60,6 +60,7 @@ type Server struct {
 
 	evOnce   sync.Once
 	evPub    *publisher
+	devOf    map[*Service]*Device
 	initOnce sync.Once
 	initErr  error
 	desc     []byte              // the root description
@@ -70,6 +71,7 @@ type Server struct {
 	configID int32
 
 	mu    sync.Mutex
+	mcast *multicaster // set while ListenAndServe runs
 	ssdp  *ssdp.Server
 	https []*http.Server
 	addrs []netip.AddrPort
@@ -123,9 +125,11 @@ func (s *Server) build() error {
 	s.services = map[string]*served{}
 	s.icons = map[string]*Icon{}
 	s.paths = servicePaths(s.Device)
+	s.devOf = map[*Service]*Device{}
 	i := 0
 	for d := range s.Device.All() {
 		for _, svc := range d.Services {
+			s.devOf[svc] = d
 			svc.init()
 			svc.mu.Lock()
 			svc.onChange = func(svc *Service, changed []string) { s.events().publish(svc, changed) }
@@ -357,9 +361,17 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	if adv.Logger == nil {
 		adv.Logger = s.Logger
 	}
+	mc := newMulticaster(s, adv.CurrentBootID)
 	s.mu.Lock()
 	s.ssdp = adv
+	s.mcast = mc
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.mcast = nil
+		s.mu.Unlock()
+		mc.close()
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- adv.ListenAndServe(ctx) }()
 	select {

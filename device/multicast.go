@@ -1,0 +1,124 @@
+package device
+
+import (
+	"net"
+	"net/netip"
+	"sync"
+
+	"github.com/seedb72249f9/upnp/internal/gena"
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
+)
+
+// multicaster sends multicast events (UDA 1.1 section 4.3) for state
+// variables marked multicast="yes", on every chosen interface, with TTL and
+// hop limit 2.
+type multicaster struct {
+	s      *Server
+	bootID func() int32
+	p4     *ipv4.PacketConn
+	p6     *ipv6.PacketConn
+	g4, g6 *net.UDPAddr
+
+	mu  sync.Mutex
+	seq map[*Service]uint32
+}
+
+func newMulticaster(s *Server, bootID func() int32) *multicaster {
+	m := &multicaster{s: s, bootID: bootID, seq: map[*Service]uint32{},
+		g4: net.UDPAddrFromAddrPort(netip.MustParseAddrPort(gena.MulticastAddr)),
+		g6: net.UDPAddrFromAddrPort(netip.MustParseAddrPort(gena.MulticastAddrLink6))}
+	if s.Network != "6" {
+		if pc, err := net.ListenPacket("udp4", "0.0.0.0:0"); err == nil {
+			m.p4 = ipv4.NewPacketConn(pc)
+			m.p4.SetMulticastTTL(2)
+			m.p4.SetMulticastLoopback(true)
+		}
+	}
+	if s.Network != "4" {
+		if pc, err := net.ListenPacket("udp6", "[::]:0"); err == nil {
+			m.p6 = ipv6.NewPacketConn(pc)
+			m.p6.SetMulticastHopLimit(2)
+			m.p6.SetMulticastLoopback(true)
+		}
+	}
+	return m
+}
+
+func (m *multicaster) close() {
+	if m.p4 != nil {
+		m.p4.Close()
+	}
+	if m.p6 != nil {
+		m.p6.Close()
+	}
+}
+
+// send multicasts props of svc, a service of dev, on every chosen interface.
+func (m *multicaster) send(dev *Device, svc *Service, props []gena.Property) {
+	m.mu.Lock()
+	seq := m.seq[svc]
+	m.seq[svc] = gena.NextSEQ(seq)
+	m.mu.Unlock()
+	ev := &gena.MulticastEvent{USN: dev.UDN + "::" + svc.Type, SVCID: svc.id(), LVL: gena.LevelInfo,
+		SEQ: seq, BootID: m.bootID(), Props: props}
+	ifs, err := chosenInterfaces(m.s.Interfaces)
+	if err != nil {
+		return
+	}
+	for _, ifi := range ifs {
+		if m.p4 != nil {
+			ev.Host = gena.MulticastAddr
+			if b, err := gena.AppendMulticast(nil, ev); err == nil {
+				m.p4.WriteTo(b, &ipv4.ControlMessage{IfIndex: ifi.Index}, m.g4)
+			}
+		}
+		if m.p6 != nil {
+			ev.Host = gena.MulticastAddrLink6
+			if b, err := gena.AppendMulticast(nil, ev); err == nil {
+				dst := *m.g6
+				dst.Zone = ifi.Name
+				m.p6.WriteTo(b, &ipv6.ControlMessage{IfIndex: ifi.Index}, &dst)
+			}
+		}
+	}
+}
+
+// chosenInterfaces resolves the Interfaces setting as package ssdp does:
+// the named ones, or every up, multicast-capable, non-loopback interface.
+func chosenInterfaces(names []string) ([]net.Interface, error) {
+	all, err := net.Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	var out []net.Interface
+	for _, ifi := range all {
+		named := false
+		for _, n := range names {
+			named = named || n == ifi.Name
+		}
+		if len(names) > 0 && !named {
+			continue
+		}
+		if ifi.Flags&net.FlagUp == 0 || ifi.Flags&net.FlagMulticast == 0 || (!named && ifi.Flags&net.FlagLoopback != 0) {
+			continue
+		}
+		out = append(out, ifi)
+	}
+	return out, nil
+}
+
+// multicast sends a multicast event with the current values of vars, when
+// the Server runs.
+func (s *Server) multicast(svc *Service, vars []string) {
+	s.mu.Lock()
+	m := s.mcast
+	s.mu.Unlock()
+	if m == nil {
+		return
+	}
+	svc.mu.RLock()
+	props := properties(svc, vars)
+	svc.mu.RUnlock()
+	m.send(s.devOf[svc], svc, props)
+}
