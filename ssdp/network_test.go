@@ -211,6 +211,8 @@ func TestSearchRules(t *testing.T) {
 		{"no MX", "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\n" + st + "\r\n", 0},
 		{"MX 0", "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 0\r\n" + st + "\r\n", 0},
 		{"garbage", "M-SEARCH garbage\x00\x01\r\n\r\n", 0},
+		{"over 8 KiB", "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 1\r\n" + st +
+			"X-PAD: " + strings.Repeat("x", 9000) + "\r\n\r\n", 0},
 		{"lower-case headers", "M-SEARCH * HTTP/1.1\nhost:239.255.255.250:1900\nman:\"ssdp:discover\"\nmx:1\nst:upnp:rootdevice\n\n", 1},
 	}
 	for _, tt := range tests {
