@@ -53,6 +53,10 @@ var commands = []command{
 	{"listen", "", "print SSDP NOTIFY traffic (alive, byebye, update) as it arrives", runListen},
 	{"search", "[ST]", "send an M-SEARCH and print each response as it arrives", runSearch},
 	{"serve", "DEVICE", "run a device: light (the example BinaryLight) or mock LOCATION|FILE (a simulator)", runServe},
+	{"scan", "", "list the devices on the LAN as they answer, described", runScan},
+	{"describe", "TARGET", "print a device's services, actions and state variables", runDescribe},
+	{"call", "TARGET SERVICE ACTION [Name=Value...]", "invoke an action and print its out arguments", runCall},
+	{"demo", "", "run the example light on loopback and drive it: find, describe, switch", runDemo},
 }
 
 // Main runs the command line args (without the program name) and returns the

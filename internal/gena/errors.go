@@ -1,6 +1,9 @@
 package gena
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors the parsers and writers return, wrapped with detail; test for them
 // with errors.Is. XML that is not well formed yields a wrapped
@@ -28,13 +31,14 @@ var (
 	// Failed.
 	ErrBadCallback = errors.New("gena: bad CALLBACK header")
 	// ErrTooManyCallbacks means a CALLBACK header holds more than
-	// MaxCallbacks URLs.
-	ErrTooManyCallbacks = errors.New("gena: too many callback URLs")
+	// MaxCallbacks URLs. It wraps ErrBadCallback.
+	ErrTooManyCallbacks = fmt.Errorf("%w: too many URLs", ErrBadCallback)
 	// ErrCallbackTooLong means a callback URL is longer than MaxCallbackLen
-	// bytes.
-	ErrCallbackTooLong = errors.New("gena: callback URL too long")
-	// ErrCallbackScheme means a callback URL's scheme is not http.
-	ErrCallbackScheme = errors.New("gena: callback URL is not http")
+	// bytes. It wraps ErrBadCallback.
+	ErrCallbackTooLong = fmt.Errorf("%w: URL too long", ErrBadCallback)
+	// ErrCallbackScheme means a callback URL's scheme is not http. It wraps
+	// ErrBadCallback.
+	ErrCallbackScheme = fmt.Errorf("%w: URL scheme is not http", ErrBadCallback)
 
 	// ErrBadTimeout means a TIMEOUT header is not "Second-" followed by a
 	// decimal number or "infinite".

@@ -24,7 +24,7 @@ const (
 )
 
 // InfiniteTimeout is the TIMEOUT value that asks for a subscription that
-// never expires, which UDA 1.1 deprecates and devices never grant.
+// never expires, which this project's devices never grant (SECURITY.md).
 const InfiniteTimeout = "Second-infinite"
 
 // ParseTimeout reads a TIMEOUT header: "Second-" and a decimal number of
@@ -70,12 +70,12 @@ func FormatTimeout(d time.Duration) string {
 }
 
 // ParseCallback reads a CALLBACK header: one or more URLs, each in angle
-// brackets, optionally separated by white space.
-// Every error wraps ErrBadCallback, and then ErrTooManyCallbacks for more
-// than MaxCallbacks URLs, ErrCallbackTooLong for a URL of more than
-// MaxCallbackLen bytes, or ErrCallbackScheme for a scheme other than http.
-// A URL must also have a host, a port (if any) from 1 to 65535, no user
-// information and only printable ASCII characters.
+// brackets, optionally separated by white space. A URL must be http, with
+// a host, a port (if any) from 1 to 65535, no user information, printable
+// ASCII only, and at most MaxCallbackLen bytes; a header holds at most
+// MaxCallbacks. Every error wraps ErrBadCallback, a device's cue for 412
+// Precondition Failed, and, as the case may be, ErrTooManyCallbacks,
+// ErrCallbackTooLong or ErrCallbackScheme.
 //
 // Hostnames parse: whether a host may be called back (an IP literal on the
 // subscriber's own segment) is the device's policy, checked on what this
@@ -98,7 +98,7 @@ func ParseCallback(h string) ([]*url.URL, error) {
 		raw := s[1:end]
 		s = s[end+1:]
 		if len(urls) == MaxCallbacks {
-			return nil, fmt.Errorf("%w: %w: more than %d", ErrBadCallback, ErrTooManyCallbacks, MaxCallbacks)
+			return nil, fmt.Errorf("%w: more than %d", ErrTooManyCallbacks, MaxCallbacks)
 		}
 		u, err := parseCallbackURL(raw)
 		if err != nil {
@@ -114,7 +114,7 @@ func ParseCallback(h string) ([]*url.URL, error) {
 
 func parseCallbackURL(raw string) (*url.URL, error) {
 	if len(raw) > MaxCallbackLen {
-		return nil, fmt.Errorf("%w: %w: %d bytes, limit %d", ErrBadCallback, ErrCallbackTooLong, len(raw), MaxCallbackLen)
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrCallbackTooLong, len(raw), MaxCallbackLen)
 	}
 	for i := 0; i < len(raw); i++ {
 		if c := raw[i]; c <= ' ' || c >= 0x7f || c == '<' {
@@ -126,7 +126,7 @@ func parseCallbackURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("%w: %w", ErrBadCallback, err)
 	}
 	if u.Scheme != "http" {
-		return nil, fmt.Errorf("%w: %w: %q", ErrBadCallback, ErrCallbackScheme, raw)
+		return nil, fmt.Errorf("%w: %q", ErrCallbackScheme, clip(raw))
 	}
 	if u.Opaque != "" || u.Hostname() == "" {
 		return nil, fmt.Errorf("%w: %q: no host", ErrBadCallback, raw)
@@ -156,7 +156,7 @@ func ParseSEQ(s string) (uint32, error) {
 }
 
 // NextSEQ returns the event key that follows seq: seq+1, but 1 after
-// 4294967295, since 0 is only ever the initial event's (UDA section 4.3.2).
+// 4294967295, since 0 is only ever the initial event's (UDA section 4).
 func NextSEQ(seq uint32) uint32 {
 	if seq == math.MaxUint32 {
 		return 1
@@ -169,23 +169,21 @@ func NextSEQ(seq uint32) uint32 {
 // empty ones and repeats are dropped. It returns nil for an empty list.
 // Names are not checked: the device compares them with its SCPD.
 func ParseStateVars(h string) []string {
-	var names []string
+	var (
+		names []string
+		seen  map[string]bool
+	)
 	for name := range strings.SplitSeq(h, ",") {
-		name = trimSpace(name)
-		if name != "" && !containsString(names, name) {
-			names = append(names, name)
+		if name = trimSpace(name); name == "" || seen[name] {
+			continue
 		}
+		if seen == nil {
+			seen = make(map[string]bool)
+		}
+		seen[name] = true
+		names = append(names, name)
 	}
 	return names
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // FormatStateVars returns the STATEVAR or ACCEPTED-STATEVAR value for names:

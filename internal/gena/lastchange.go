@@ -15,13 +15,15 @@ const (
 )
 
 // An InstanceChange is what a LastChange value reports for one instance of
-// a service: the variables that changed, in document order.
+// a service: the variables that changed, in document order. The zero value
+// is an instance "" with no changes.
 type InstanceChange struct {
 	InstanceID string // the val attribute of InstanceID, as written
 	Vars       []VarChange
 }
 
-// A VarChange is one changed variable of an instance.
+// A VarChange is one changed variable of an instance. The zero VarChange is
+// not valid to write: Name must be an XML name.
 type VarChange struct {
 	Name    string // the element's local name, such as TransportState
 	Value   string // its val attribute, unescaped
@@ -38,15 +40,16 @@ type VarChange struct {
 // attribute names (Event, InstanceID, val, channel) are matched in any
 // case, with any prefix and namespace; other attributes, elements below
 // the variables, text, comments and elements other than InstanceID are
-// ignored, and a missing attribute reads as "". Reading stops at the end of
-// the Event. XML inside a val attribute, such as the DIDL-Lite of
+// ignored, and a missing attribute reads as "". An encoding named by an XML
+// declaration is ignored: the value is already text. Reading stops at the
+// end of the Event. XML inside a val attribute, such as the DIDL-Lite of
 // AVTransportURIMetaData, stays text: read it with its own bounds.
 //
 // The value is attacker-controlled XML and is read with the bounds of
 // ParsePropertySet. Errors wrap ErrNotLastChange, a *xml.SyntaxError,
 // upnp.ErrTooDeep, upnp.ErrTooManyTokens or upnp.ErrDTD.
 func ParseLastChange(value string) ([]InstanceChange, error) {
-	r := newReader([]byte(value))
+	r := newStringReader(value)
 	var (
 		changes    []InstanceChange
 		inInstance bool // the open element at depth 2 is an InstanceID

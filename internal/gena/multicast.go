@@ -30,11 +30,11 @@ const (
 
 // MaxDatagram is the largest multicast event message ParseMulticast reads
 // and AppendMulticast writes, in bytes: SECURITY.md's SSDP datagram size,
-// since both are HTTP over UDP, one message per datagram, never fragmented
-// at the HTTP level. A larger datagram is dropped, not truncated. Devices
-// should stay well below it: a datagram over the link MTU (1472 bytes of
-// UDP payload on Ethernet with IPv4) is fragmented by IP, and many
-// receivers read no more than 1500 bytes.
+// since both are HTTP over UDP, one whole message per datagram. A larger
+// datagram is dropped, not truncated. Devices should stay well below it: a
+// datagram over the link MTU (1472 bytes of UDP payload on Ethernet with
+// IPv4) is fragmented by IP, and some receivers (mmupnp, for one) read no
+// more than 1500 bytes.
 const MaxDatagram = 8 << 10
 
 // maxHeaderLines caps the header lines of a multicast event message, not
@@ -45,8 +45,9 @@ const maxHeaderLines = 64
 // section 4.3.3). Its string fields are header values trimmed of white
 // space.
 //
-// The zero value is not valid to write: set USN and SVCID. Its BootID 0 is
-// written as such; -1 means no BOOTID.UPNP.ORG header, which UDA requires.
+// The zero value is not valid to write: set USN and SVCID. A BootID of 0 is
+// written as such; a negative one writes no BOOTID.UPNP.ORG header, which
+// UDA requires but ParseMulticast does not (it reports the absence as -1).
 type MulticastEvent struct {
 	Host   string // HOST; "" writes MulticastAddr
 	USN    string // USN: uuid:device-UUID::urn:...:service:type:v
@@ -70,10 +71,10 @@ type MulticastEvent struct {
 // they are.
 //
 // A datagram over MaxDatagram bytes is an error wrapping upnp.ErrTooLarge;
-// a missing, empty, repeated or invalid header, a header line with a
-// control character, more than 64 header lines, and a body shorter than
-// CONTENT-LENGTH wrap ErrBadMulticast (a bad SEQ ErrBadSEQ
-// too). The event's strings share one copy of the header section.
+// a missing or bad SEQ wraps ErrBadSEQ; another missing, empty, repeated
+// or invalid header, a header line with a control character, more than 64
+// header lines, and a body shorter than CONTENT-LENGTH wrap
+// ErrBadMulticast. The event's strings share one copy of the header section.
 func ParseMulticast(datagram []byte) (*MulticastEvent, error) {
 	if len(datagram) > MaxDatagram {
 		return nil, fmt.Errorf("gena: datagram of %d bytes, limit %d: %w", len(datagram), MaxDatagram, upnp.ErrTooLarge)
@@ -142,10 +143,10 @@ func ParseMulticast(datagram []byte) (*MulticastEvent, error) {
 	ev := &MulticastEvent{Host: values[hHost], USN: values[hUSN], SVCID: values[hSVCID], LVL: values[hLVL], BootID: -1}
 	var err error
 	if !seen[hSEQ] {
-		return nil, fmt.Errorf("%w: %w: no SEQ header", ErrBadMulticast, ErrBadSEQ)
+		return nil, fmt.Errorf("%w in a multicast event: missing", ErrBadSEQ)
 	}
 	if ev.SEQ, err = ParseSEQ(values[hSEQ]); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadMulticast, err)
+		return nil, fmt.Errorf("%w in a multicast event: %q", ErrBadSEQ, clip(values[hSEQ]))
 	}
 	if seen[hBootID] {
 		n, ok := parseDecimal(values[hBootID])

@@ -18,7 +18,8 @@ const ContentType = `text/xml; charset="utf-8"`
 const MaxBody = 64 << 10
 
 // A Property is one evented state variable and its new value, as text,
-// unescaped (the XML escaping is the codec's business).
+// unescaped (the XML escaping is the codec's business). The zero Property
+// is not valid to write: Name must be an XML name.
 type Property struct {
 	Name  string
 	Value string

@@ -55,11 +55,14 @@ func TestParsePropertySetCaptures(t *testing.T) {
 			got := parseEvent(t, readFile(t, name))
 			golden := strings.TrimSuffix(name, ".xml") + ".json"
 			if *update {
-				b, err := json.MarshalIndent(got, "", "\t")
-				if err != nil {
+				var b bytes.Buffer
+				enc := json.NewEncoder(&b)
+				enc.SetEscapeHTML(false)
+				enc.SetIndent("", "\t")
+				if err := enc.Encode(got); err != nil {
 					t.Fatal(err)
 				}
-				if err := os.WriteFile(golden, append(b, '\n'), 0o644); err != nil {
+				if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
 					t.Fatal(err)
 				}
 				return

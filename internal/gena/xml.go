@@ -20,9 +20,9 @@ const (
 )
 
 // A reader walks the tokens of a document with encoding/xml's RawToken,
-// which neither matches end tags nor resolves namespaces, and does the one
-// and enforces the bounds as it goes: depth, token count (attributes count
-// as tokens), no DTD.
+// matches end tags to start tags (RawToken does not, and leaves namespaces
+// unresolved), and enforces the bounds as it goes: depth, token count
+// (attributes count as tokens), no DTD.
 type reader struct {
 	d      *xml.Decoder
 	tokens int
@@ -30,12 +30,29 @@ type reader struct {
 	buf    [8]string
 }
 
-var bom = []byte("\uFEFF")
+const bom = "\uFEFF"
 
+// newReader returns a reader of the document b: bytes as received, whose
+// XML declaration may name a single-byte encoding.
 func newReader(b []byte) *reader {
+	return newReaderFrom(bytes.NewReader(bytes.TrimPrefix(b, []byte(bom))), xmlsafe.CharsetReader)
+}
+
+// newStringReader returns a reader of the document s, a string already
+// decoded (the value of a property): an encoding its XML declaration names
+// no longer applies.
+func newStringReader(s string) *reader {
+	return newReaderFrom(strings.NewReader(strings.TrimPrefix(s, bom)), func(_ string, input io.Reader) (io.Reader, error) {
+		return input, nil
+	})
+}
+
+// newReaderFrom returns a reader of in, which must implement io.ByteReader
+// for the decoder not to buffer it again.
+func newReaderFrom(in io.Reader, charset func(string, io.Reader) (io.Reader, error)) *reader {
 	r := new(reader)
-	r.d = xml.NewDecoder(bytes.NewReader(bytes.TrimPrefix(b, bom)))
-	r.d.CharsetReader = xmlsafe.CharsetReader
+	r.d = xml.NewDecoder(in)
+	r.d.CharsetReader = charset
 	r.stack = r.buf[:0]
 	return r
 }
