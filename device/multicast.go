@@ -100,7 +100,7 @@ func chosenInterfaces(names []string) ([]net.Interface, error) {
 		if len(names) > 0 && !named {
 			continue
 		}
-		if ifi.Flags&net.FlagUp == 0 || ifi.Flags&net.FlagMulticast == 0 || (!named && ifi.Flags&net.FlagLoopback != 0) {
+		if ifi.Flags&net.FlagUp == 0 || ifi.Flags&net.FlagMulticast == 0 || !named && ifi.Flags&net.FlagLoopback != 0 {
 			continue
 		}
 		out = append(out, ifi)

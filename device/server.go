@@ -468,7 +468,7 @@ func interfaceAddrs(names []string, network string) ([]netip.Addr, error) {
 		if len(names) > 0 && !named {
 			continue
 		}
-		if ifi.Flags&net.FlagUp == 0 || (!named && ifi.Flags&net.FlagLoopback != 0) || ifi.Flags&net.FlagMulticast == 0 {
+		if ifi.Flags&net.FlagUp == 0 || !named && (ifi.Flags&net.FlagLoopback != 0 || ifi.Flags&net.FlagMulticast == 0) {
 			continue
 		}
 		as, err := ifi.Addrs()

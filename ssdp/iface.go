@@ -80,13 +80,14 @@ func (l *link) equal(o *link) bool {
 		slices.Equal(l.v4, o.v4) && slices.Equal(l.v6, o.v6)
 }
 
-// usable reports whether an interface can carry SSDP: up and multicast-capable;
-// loopback only when named explicitly.
+// usable reports whether an interface can carry SSDP: up, and by default
+// multicast-capable and not loopback. A named interface needs only to be up:
+// unicast searches and answers work on it even without multicast.
 func usable(ifi *net.Interface, named bool) bool {
-	if ifi.Flags&net.FlagUp == 0 || ifi.Flags&net.FlagMulticast == 0 {
+	if ifi.Flags&net.FlagUp == 0 {
 		return false
 	}
-	return named || ifi.Flags&net.FlagLoopback == 0
+	return named || ifi.Flags&net.FlagMulticast != 0 && ifi.Flags&net.FlagLoopback == 0
 }
 
 // links lists the usable interfaces: the named ones (an unknown name is an

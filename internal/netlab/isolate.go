@@ -25,14 +25,29 @@ const isoEnv = "NETLAB_ISOLATED"
 // Without root it skips the test, or fails it when UPNP_REQUIRE_NETNS=1.
 func Isolate(t *testing.T) bool {
 	t.Helper()
-	if onlyLoopback() {
+	return isolate(t, false)
+}
+
+// Private is like Isolate but always runs the test in a namespace of its own,
+// even when the process already is in an isolated one: for tests that change
+// the namespace (loopback flags, routes) and must not disturb other tests
+// running beside them.
+func Private(t *testing.T) bool {
+	t.Helper()
+	return isolate(t, true)
+}
+
+func isolate(t *testing.T, fresh bool) bool {
+	t.Helper()
+	child := os.Getenv(isoEnv)
+	if (!fresh || child == t.Name()) && onlyLoopback() {
 		if err := loopbackMulticast(); err != nil {
 			skipOrFail(t, "cannot enable multicast on lo: "+err.Error())
 			return false
 		}
 		return true
 	}
-	if os.Getenv(isoEnv) != "" {
+	if child == t.Name() || (!fresh && child != "") {
 		t.Fatal("netlab: re-executed test is still not in a private network namespace")
 	}
 	if os.Geteuid() != 0 {
@@ -52,7 +67,7 @@ func Isolate(t *testing.T) bool {
 		args = append(args, "-test.v")
 	}
 	cmd := exec.Command("unshare", args...)
-	cmd.Env = append(os.Environ(), isoEnv+"=1")
+	cmd.Env = append(os.Environ(), isoEnv+"="+t.Name())
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err = cmd.Run()
