@@ -1,14 +1,15 @@
 package device
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/seedb72249f9/upnp"
 	"github.com/seedb72249f9/upnp/internal/soap"
@@ -38,7 +39,11 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request, x *served) {
 		s.fault(w, r, x, "", &upnp.Error{Code: upnp.CodeInvalidAction, Description: "Invalid Action: bad SOAPACTION header"})
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, soap.MaxBody))
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer putBuf(buf)
+	buf.Reset()
+	_, err = buf.ReadFrom(http.MaxBytesReader(w, r.Body, soap.MaxBody))
+	body := buf.Bytes()
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -71,7 +76,9 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request, x *served) {
 		s.fault(w, r, x, hAction, uerr)
 		return
 	}
-	b, err := soap.AppendResponse(make([]byte, 0, 512), hType, hAction, out)
+	out2 := bufPool.Get().(*bytes.Buffer)
+	defer putBuf(out2)
+	b, err := soap.AppendResponse(out2.AvailableBuffer(), hType, hAction, out)
 	if err != nil {
 		s.logger().Error("device: encoding response", "action", hAction, "err", err)
 		s.fault(w, r, x, hAction, &upnp.Error{Code: upnp.CodeActionFailed})
@@ -211,11 +218,26 @@ func (s *Server) fault(w http.ResponseWriter, r *http.Request, x *served, action
 	writeSOAP(w, http.StatusInternalServerError, soap.AppendFault(make([]byte, 0, 512), e.Code, e.Description))
 }
 
+// Header values shared by every response; net/http only reads them.
+var (
+	soapContentType = []string{soap.ContentType}
+	emptyValue      = []string{""}
+)
+
 func writeSOAP(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
-	h.Set("Content-Type", soap.ContentType)
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	h.Set("EXT", "")
+	h["Content-Type"] = soapContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	h["Ext"] = emptyValue
 	w.WriteHeader(status)
 	w.Write(b)
+}
+
+// bufPool recycles request and response buffers of the control path.
+var bufPool = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 2048)) }}
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() <= 64<<10 {
+		bufPool.Put(b)
+	}
 }

@@ -58,17 +58,20 @@ type Server struct {
 	// Eventing configures GENA subscriptions; the zero value is the safe default.
 	Eventing Eventing
 
-	evOnce   sync.Once
-	evPub    *publisher
-	devOf    map[*Service]*Device
-	initOnce sync.Once
-	initErr  error
-	desc     []byte              // the root description
-	paths    map[*Service]string // URL base of each service
-	scpds    map[string][]byte
-	services map[string]*served // by control path
-	icons    map[string]*Icon
-	configID int32
+	evOnce sync.Once
+	evPub  *publisher
+	devOf  map[*Service]*Device
+
+	serverOnce sync.Once
+	serverVals []string
+	initOnce   sync.Once
+	initErr    error
+	desc       []byte              // the root description
+	paths      map[*Service]string // URL base of each service
+	scpds      map[string][]byte
+	services   map[string]*served // by control path
+	icons      map[string]*Icon
+	configID   int32
 
 	mu    sync.Mutex
 	mcast *multicaster // set while ListenAndServe runs
@@ -84,9 +87,11 @@ type served struct {
 	base string // /dev/N/ID/
 }
 
+var discard = slog.New(slog.DiscardHandler)
+
 func (s *Server) logger() *slog.Logger {
 	if s.Logger == nil {
-		return slog.New(slog.DiscardHandler)
+		return discard
 	}
 	return s.Logger
 }
@@ -96,6 +101,12 @@ func (s *Server) product() string {
 		return "upnp-go/0.1"
 	}
 	return s.Product
+}
+
+// serverValue is the SERVER header as a shared header value.
+func (s *Server) serverValue() []string {
+	s.serverOnce.Do(func() { s.serverVals = []string{s.serverHeader()} })
+	return s.serverVals
 }
 
 func (s *Server) serverHeader() string {
@@ -244,7 +255,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Host must be the device's IP address and port", http.StatusBadRequest)
 		return
 	}
-	w.Header().Set("Server", s.serverHeader())
+	w.Header()["Server"] = s.serverValue()
 	p := r.URL.Path
 	switch {
 	case p == "/desc.xml":
