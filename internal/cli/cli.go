@@ -53,6 +53,7 @@ var commands = []command{
 	{"listen", "", "print SSDP NOTIFY traffic (alive, byebye, update) as it arrives", runListen},
 	{"search", "[ST]", "send an M-SEARCH and print each response as it arrives", runSearch},
 	{"serve", "DEVICE", "run a device: light (the example BinaryLight) or mock LOCATION|FILE (a simulator)", runServe},
+	{"addr", "IFACE", "keep an IPv4 address on IFACE: DHCP first, else link-local (RFC 3927); print each change", runAddr},
 	{"scan", "", "list the devices on the LAN as they answer, described", runScan},
 	{"describe", "TARGET", "print a device's services, actions and state variables", runDescribe},
 	{"call", "TARGET SERVICE ACTION [Name=Value...]", "invoke an action and print its out arguments", runCall},
