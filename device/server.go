@@ -76,8 +76,9 @@ type Server struct {
 	mu    sync.Mutex
 	mcast *multicaster // set while ListenAndServe runs
 	ssdp  *ssdp.Server
-	https []*http.Server
-	addrs []netip.AddrPort
+	https map[netip.AddrPort]*http.Server
+	port  int  // the HTTP port all listeners share
+	down  bool // the listeners were closed: listen opens no more
 }
 
 // served is a service with its device and URLs.
@@ -350,6 +351,9 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.mu.Lock()
+	s.down = false
+	s.mu.Unlock()
 	if err := s.listen(); err != nil {
 		return err
 	}
@@ -365,7 +369,9 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	adv.BootID = bootID
 	adv.ConfigID = s.configID
 	adv.Product = s.product()
-	port := s.addrs[0].Port()
+	s.mu.Lock()
+	port := uint16(s.port)
+	s.mu.Unlock()
 	adv.Location = func(local netip.Addr) string {
 		return "http://" + netip.AddrPortFrom(local, port).String() + "/desc.xml"
 	}
@@ -385,6 +391,7 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- adv.ListenAndServe(ctx) }()
+	go s.followAddrs(ctx, adv.InterfacePoll)
 	select {
 	case err := <-errc:
 		s.closeHTTP()
@@ -398,18 +405,48 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	}
 }
 
+// followAddrs re-reads the addresses every poll (as the SSDP advertiser does)
+// and moves the HTTP listeners with them.
+func (s *Server) followAddrs(ctx context.Context, poll time.Duration) {
+	if poll == 0 {
+		poll = 5 * time.Second
+	}
+	if poll < 0 {
+		return
+	}
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.listen(); err != nil {
+				s.logger().Debug("device: following addresses", "err", err)
+			}
+		}
+	}
+}
+
 // Addrs returns the addresses the HTTP listeners are bound to, once
 // ListenAndServe has started them.
 func (s *Server) Addrs() []netip.AddrPort {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]netip.AddrPort(nil), s.addrs...)
+	out := make([]netip.AddrPort, 0, len(s.https))
+	for ap := range s.https {
+		out = append(out, ap)
+	}
+	slices.SortFunc(out, func(a, b netip.AddrPort) int { return a.Compare(b) })
+	return out
 }
 
 func (s *Server) closeHTTP() {
 	s.mu.Lock()
 	hs := s.https
 	s.https = nil
+	s.port = 0
+	s.down = true
 	s.mu.Unlock()
 	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -420,37 +457,60 @@ func (s *Server) closeHTTP() {
 	}
 }
 
-// listen opens an HTTP listener on every address of the chosen interfaces.
+// listen opens an HTTP listener on every address of the chosen interfaces,
+// all on one port, and closes the listeners of addresses that went away, so
+// that the device follows its addresses (AutoIP to DHCP, a new lease). It
+// fails only when no listener at all is left.
 func (s *Server) listen() error {
 	addrs, err := interfaceAddrs(s.Interfaces, s.Network)
 	if err != nil {
 		return err
 	}
-	if len(addrs) == 0 {
-		return fmt.Errorf("device: no address to listen on: %w", ssdp.ErrNoInterface)
-	}
-	port := s.Port
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.down {
+		return nil
+	}
+	if s.https == nil {
+		s.https = map[netip.AddrPort]*http.Server{}
+	}
+	port := s.port
+	if port == 0 {
+		port = s.Port
+	}
+	want := map[netip.Addr]bool{}
 	for _, a := range addrs {
+		want[a] = true
+		if _, ok := s.https[netip.AddrPortFrom(a, uint16(port))]; ok && port != 0 {
+			continue
+		}
 		ln, err := net.Listen("tcp", netip.AddrPortFrom(a, uint16(port)).String())
 		if err != nil {
 			s.logger().Debug("device: listen", "addr", a, "err", err)
 			continue
 		}
 		ap := ln.Addr().(*net.TCPAddr).AddrPort()
+		ap = netip.AddrPortFrom(ap.Addr().Unmap().WithZone(a.Zone()), ap.Port())
 		if port == 0 {
 			port = int(ap.Port())
 		}
+		s.port = port
 		h := &http.Server{Handler: s, ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: 30 * time.Second,
 			WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: MaxHeaderBytes,
 			ErrorLog: slog.NewLogLogger(s.logger().Handler(), slog.LevelDebug)}
-		s.https = append(s.https, h)
-		s.addrs = append(s.addrs, ap)
+		s.https[ap] = h
+		s.logger().Info("listening", "addr", ap)
 		go h.Serve(ln)
 	}
+	for ap, h := range s.https {
+		if !want[ap.Addr()] {
+			s.logger().Info("address gone, listener closed", "addr", ap)
+			h.Close()
+			delete(s.https, ap)
+		}
+	}
 	if len(s.https) == 0 {
-		return fmt.Errorf("device: could not listen on any of %v", addrs)
+		return fmt.Errorf("device: no address to listen on among %v: %w", addrs, ssdp.ErrNoInterface)
 	}
 	return nil
 }

@@ -500,7 +500,14 @@ func (s *Server) sendSet(l *link, nts string, nextBoot int32) {
 					var err error
 					buf, err = m.Append(buf[:0])
 					if err == nil {
-						err = c.writeMulticast(buf, &l.ifi, local, g)
+						src := local
+						if nts == ByeBye {
+							// A byebye names no LOCATION, and it may be said
+							// for an address that is already gone: let the
+							// kernel pick the source.
+							src = netip.Addr{}
+						}
+						err = c.writeMulticast(buf, &l.ifi, src, g)
 					}
 					if err != nil {
 						s.stats.sendFailures.Add(1)

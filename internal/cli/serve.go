@@ -11,12 +11,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/seedb72249f9/upnp"
+	"github.com/seedb72249f9/upnp/autoip"
 	"github.com/seedb72249f9/upnp/device"
 	"github.com/seedb72249f9/upnp/examples/binarylight"
 	"github.com/seedb72249f9/upnp/internal/xmlsafe"
+	"github.com/seedb72249f9/upnp/ssdp"
+	"github.com/spf13/pflag"
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -41,6 +45,11 @@ type serveFlags struct {
 	port     int
 	uuid     string
 	bootFile string
+
+	addrIface   string // --addr: bring up and follow an address on this interface
+	dhcpTimeout time.Duration
+	dhcpRetry   time.Duration
+	poll        time.Duration
 }
 
 func (f *serveFlags) add(fs interface {
@@ -52,17 +61,29 @@ func (f *serveFlags) add(fs interface {
 	fs.StringVar(&f.bootFile, "bootid-file", "", "file that keeps BOOTID.UPNP.ORG growing across restarts")
 }
 
+// addAddr adds the addressing flags of serve light.
+func (f *serveFlags) addAddr(fs *pflag.FlagSet) {
+	fs.StringVar(&f.addrIface, "addr", "", "bring up an IPv4 address on this interface first (DHCP, else link-local) and follow it")
+	fs.DurationVar(&f.dhcpTimeout, "dhcp-timeout", 0, "with --addr: how long one DHCP attempt waits (default 10s)")
+	fs.DurationVar(&f.dhcpRetry, "dhcp-retry", 0, "with --addr: how often DHCP is tried again while on link-local (default 5m)")
+	fs.DurationVar(&f.poll, "poll", 0, "how often interfaces and addresses are re-read (default 5s)")
+}
+
 func serveLight(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "serve light", "")
 	var f serveFlags
 	f.netFlags.add(fs)
 	f.add(fs)
+	f.addAddr(fs)
 	name := fs.String("name", "upnp-go light", "friendly name")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErr("serve light takes no arguments")
+	}
+	if f.addrIface == "" && (f.dhcpTimeout != 0 || f.dhcpRetry != 0) {
+		return usageErr("--dhcp-timeout and --dhcp-retry go with --addr")
 	}
 	udn, err := udnFlag(f.uuid)
 	if err != nil {
@@ -82,15 +103,32 @@ func udnFlag(s string) (string, error) {
 	return "uuid:" + u.(string), nil
 }
 
-// serveDevice runs d until ctx is done, logging each action on stdout.
+// serveDevice runs d until ctx is done, logging each action on stdout. With
+// --addr it first brings up an address on that interface with the autoip
+// agent, prints the agent's changes, and the device follows the address.
 func serveDevice(ctx context.Context, e *env, f *serveFlags, d *device.Device) error {
 	network, err := f.network()
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(e.stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	out := &syncWriter{w: e.stdout}
+	e = &env{stdout: out, stderr: e.stderr}
+	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if f.addrIface != "" {
+		agentErr, err := bringUpAddr(ctx, e, f)
+		if err != nil {
+			return err
+		}
+		defer func() { <-agentErr }()
+		if len(f.ifaces) == 0 {
+			f.ifaces = []string{f.addrIface}
+		}
+	}
 	s := &device.Server{Device: d, Interfaces: f.ifaces, Network: strings.TrimPrefix(network, "udp"),
 		Port: f.port, BootIDFile: f.bootFile, Logger: log}
+	if f.poll != 0 {
+		s.SSDP = &ssdp.Server{InterfacePoll: f.poll}
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.ListenAndServe(ctx) }()
 	// Report where the device is once it listens.
@@ -105,6 +143,48 @@ func serveDevice(ctx context.Context, e *env, f *serveFlags, d *device.Device) e
 		fmt.Fprintf(e.stdout, "serving %q (%s) at http://%s/desc.xml\n", d.FriendlyName, d.UDN, a)
 	}
 	return <-errc
+}
+
+// bringUpAddr starts the addressing agent on f.addrIface, prints its events
+// as they come, and returns once it holds an address; the agent runs until
+// ctx is done, and its result arrives on the returned channel.
+func bringUpAddr(ctx context.Context, e *env, f *serveFlags) (<-chan error, error) {
+	a := &autoip.Agent{Interface: f.addrIface, Timing: autoip.Timing{DHCPTimeout: f.dhcpTimeout, DHCPRetry: f.dhcpRetry}}
+	events, stop := a.Subscribe(256)
+	errc := make(chan error, 1)
+	go func() { errc <- a.Run(ctx); stop() }()
+	up := make(chan struct{})
+	go func() {
+		once := false
+		for ev := range events {
+			printAddrEvent(e, ev, false)
+			if ev.Current.IsValid() && !once {
+				once = true
+				close(up)
+			}
+		}
+	}()
+	select {
+	case <-up:
+		return errc, nil
+	case err := <-errc:
+		if err == nil {
+			err = ctx.Err()
+		}
+		return nil, fmt.Errorf("addressing %s: %w", f.addrIface, err)
+	}
+}
+
+// syncWriter serialises writes from the device's log and the agent's events.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 func serveMock(ctx context.Context, e *env, args []string) error {
