@@ -6,6 +6,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/seedb72249f9/upnp/internal/xmlsafe"
 )
 
 // Namespaces of the LastChange Event element.
@@ -118,7 +120,7 @@ func AppendLastChange(b []byte, ns string, changes []InstanceChange) ([]byte, er
 	b = append(b, "<Event"...)
 	if ns != "" {
 		b = append(b, ` xmlns="`...)
-		if b, ok = appendEscaped(b, ns, true, false); !ok {
+		if b, ok = xmlsafe.AppendEscaped(b, ns, true, false); !ok {
 			return b0, fmt.Errorf("gena: LastChange namespace %q: %w", ns, ErrInvalidChar)
 		}
 		b = append(b, '"')
@@ -126,23 +128,23 @@ func AppendLastChange(b []byte, ns string, changes []InstanceChange) ([]byte, er
 	b = append(b, '>')
 	for _, c := range changes {
 		b = append(b, `<InstanceID val="`...)
-		if b, ok = appendEscaped(b, c.InstanceID, true, false); !ok {
+		if b, ok = xmlsafe.AppendEscaped(b, c.InstanceID, true, false); !ok {
 			return b0, fmt.Errorf("gena: InstanceID %q: %w", c.InstanceID, ErrInvalidChar)
 		}
 		b = append(b, `">`...)
 		for _, v := range c.Vars {
-			if !isName(v.Name) {
+			if !xmlsafe.IsName(v.Name) {
 				return b0, fmt.Errorf("gena: variable %q: %w", v.Name, ErrInvalidName)
 			}
 			b = append(b, '<')
 			b = append(b, v.Name...)
 			b = append(b, ` val="`...)
-			if b, ok = appendEscaped(b, v.Value, true, false); !ok {
+			if b, ok = xmlsafe.AppendEscaped(b, v.Value, true, false); !ok {
 				return b0, fmt.Errorf("gena: variable %s: %w", v.Name, ErrInvalidChar)
 			}
 			if v.Channel != "" {
 				b = append(b, `" channel="`...)
-				if b, ok = appendEscaped(b, v.Channel, true, false); !ok {
+				if b, ok = xmlsafe.AppendEscaped(b, v.Channel, true, false); !ok {
 					return b0, fmt.Errorf("gena: variable %s channel: %w", v.Name, ErrInvalidChar)
 				}
 			}

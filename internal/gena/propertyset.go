@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/seedb72249f9/upnp"
+	"github.com/seedb72249f9/upnp/internal/xmlsafe"
 )
 
 // ContentType is the CONTENT-TYPE of event messages, unicast and multicast
@@ -52,14 +53,14 @@ func AppendPropertySet(b []byte, props []Property) ([]byte, error) {
 	b = slices.Grow(b, n)
 	b = append(b, propertySetStart...)
 	for _, p := range props {
-		if !isName(p.Name) {
+		if !xmlsafe.IsName(p.Name) {
 			return b0, fmt.Errorf("gena: variable %q: %w", p.Name, ErrInvalidName)
 		}
 		b = append(b, propertyStart...)
 		b = append(b, p.Name...)
 		b = append(b, '>')
 		var ok bool
-		if b, ok = appendEscaped(b, p.Value, false, false); !ok {
+		if b, ok = xmlsafe.AppendEscaped(b, p.Value, false, false); !ok {
 			return b0, fmt.Errorf("gena: variable %s: %w", p.Name, ErrInvalidChar)
 		}
 		b = append(b, "</"...)
@@ -119,7 +120,7 @@ func ParsePropertySet(body []byte) ([]Property, error) {
 			default:
 				if !nested {
 					text := string(buf)
-					buf, _ = appendEscaped(buf[:0], text, false, true)
+					buf, _ = xmlsafe.AppendEscaped(buf[:0], text, false, true)
 					nested = true
 				}
 				buf = appendStart(buf, t)
@@ -138,7 +139,7 @@ func ParsePropertySet(body []byte) ([]Property, error) {
 			switch {
 			case !inProp || r.depth() < 3:
 			case nested:
-				buf, _ = appendEscaped(buf, string(t), false, true)
+				buf, _ = xmlsafe.AppendEscaped(buf, string(t), false, true)
 			default:
 				buf = append(buf, t...)
 			}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/seedb72249f9/upnp"
+	"github.com/seedb72249f9/upnp/internal/xmlsafe"
 )
 
 // ContentType is the CONTENT-TYPE of every control request and response
@@ -38,7 +39,7 @@ func ParseSOAPAction(h string) (serviceType, action string, err error) {
 	action = strings.TrimSpace(s[i+1:])
 	if serviceType == "" || strings.ContainsFunc(serviceType, func(r rune) bool {
 		return r <= ' ' || r == '"' || r == 0x7f
-	}) || !isName(action) {
+	}) || !xmlsafe.IsName(action) {
 		return "", "", badSOAPAction(h)
 	}
 	return serviceType, action, nil
