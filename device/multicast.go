@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/seedb72249f9/upnp/internal/gena"
+	"github.com/seedb72249f9/upnp/ssdp"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
 )
@@ -84,26 +85,17 @@ func (m *multicaster) send(dev *Device, svc *Service, props []gena.Property) {
 	}
 }
 
-// chosenInterfaces resolves the Interfaces setting as package ssdp does:
-// the named ones, or every up, multicast-capable, non-loopback interface.
+// chosenInterfaces lists the chosen interfaces that carry multicast.
 func chosenInterfaces(names []string) ([]net.Interface, error) {
-	all, err := net.Interfaces()
+	ifs, err := ssdp.Interfaces(names)
 	if err != nil {
 		return nil, err
 	}
 	var out []net.Interface
-	for _, ifi := range all {
-		named := false
-		for _, n := range names {
-			named = named || n == ifi.Name
+	for _, ifc := range ifs {
+		if ifc.Flags&net.FlagMulticast != 0 {
+			out = append(out, ifc.Interface)
 		}
-		if len(names) > 0 && !named {
-			continue
-		}
-		if ifi.Flags&net.FlagUp == 0 || ifi.Flags&net.FlagMulticast == 0 || !named && ifi.Flags&net.FlagLoopback != 0 {
-			continue
-		}
-		out = append(out, ifi)
 	}
 	return out, nil
 }

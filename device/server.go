@@ -515,54 +515,20 @@ func (s *Server) listen() error {
 	return nil
 }
 
-// interfaceAddrs lists the unicast addresses of the chosen interfaces.
+// interfaceAddrs lists the unicast addresses of the chosen interfaces, in
+// the chosen family ("4", "6" or "" for both).
 func interfaceAddrs(names []string, network string) ([]netip.Addr, error) {
-	all, err := net.Interfaces()
+	ifs, err := ssdp.Interfaces(names)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("device: %w", err)
 	}
 	var out []netip.Addr
-	for _, n := range names {
-		found := false
-		for _, ifi := range all {
-			found = found || ifi.Name == n
-		}
-		if !found {
-			return nil, fmt.Errorf("device: interface %q: %w", n, ssdp.ErrNoInterface)
-		}
-	}
-	for _, ifi := range all {
-		named := false
-		for _, n := range names {
-			named = named || n == ifi.Name
-		}
-		if len(names) > 0 && !named {
-			continue
-		}
-		if ifi.Flags&net.FlagUp == 0 || !named && (ifi.Flags&net.FlagLoopback != 0 || ifi.Flags&net.FlagMulticast == 0) {
-			continue
-		}
-		as, err := ifi.Addrs()
-		if err != nil {
-			continue
-		}
-		for _, a := range as {
-			ipn, ok := a.(*net.IPNet)
-			if !ok {
+	for _, ifc := range ifs {
+		for _, a := range ifc.Addrs {
+			if (network == "4" && !a.Is4()) || (network == "6" && !a.Is6()) {
 				continue
 			}
-			ip, ok := netip.AddrFromSlice(ipn.IP)
-			if !ok {
-				continue
-			}
-			ip = ip.Unmap()
-			if (network == "4" && !ip.Is4()) || (network == "6" && !ip.Is6()) {
-				continue
-			}
-			if ip.Is6() && ip.IsLinkLocalUnicast() {
-				ip = ip.WithZone(ifi.Name)
-			}
-			out = append(out, ip)
+			out = append(out, a)
 		}
 	}
 	return out, nil

@@ -143,3 +143,39 @@ func links(names []string) ([]*link, error) {
 	}
 	return out, nil
 }
+
+// An Interface is a network interface as this package uses it, with its
+// unicast addresses (IPv6 link-local ones carry the interface as zone;
+// loopback addresses configured on other interfaces are left out).
+type Interface struct {
+	net.Interface
+	Addrs []netip.Addr
+}
+
+// Interfaces lists the interfaces that a Server, Client or Listener with the
+// given Interfaces setting uses: the named ones that are up (an unknown name
+// is an error wrapping ErrNoInterface), or, for none, every interface that is
+// up, multicast-capable and not loopback. Other packages serving beside SSDP
+// (HTTP listeners, eventing) use it to stay on the same interfaces.
+func Interfaces(names []string) ([]Interface, error) {
+	ls, err := links(names)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Interface, 0, len(ls))
+	for _, l := range ls {
+		ifc := Interface{Interface: l.ifi}
+		for _, p := range l.v4 {
+			ifc.Addrs = append(ifc.Addrs, p.Addr())
+		}
+		for _, p := range l.v6 {
+			a := p.Addr()
+			if a.IsLinkLocalUnicast() {
+				a = a.WithZone(l.ifi.Name)
+			}
+			ifc.Addrs = append(ifc.Addrs, a)
+		}
+		out = append(out, ifc)
+	}
+	return out, nil
+}
