@@ -63,9 +63,10 @@ type Client struct {
 	// described; nil means none.
 	Logger *slog.Logger
 
-	once   sync.Once
-	http   *http.Client
-	fetchq chan struct{}
+	once      sync.Once
+	http      *http.Client
+	fetchq    chan struct{}
+	callbacks callbacks // GENA callback servers (subscribe.go)
 }
 
 func (c *Client) init() {

@@ -294,6 +294,19 @@ func (p *publisher) subscribe(w http.ResponseWriter, r *http.Request, x *served,
 		http.Error(w, "CALLBACK refused", http.StatusPreconditionFailed)
 		return
 	}
+	// A link-local callback can only be reached through the interface the
+	// SUBSCRIBE came in on: give it that zone, or the NOTIFY cannot be sent.
+	if remote, err := netip.ParseAddrPort(r.RemoteAddr); err == nil && remote.Addr().Zone() != "" {
+		for _, u := range cbs {
+			if a, err := netip.ParseAddr(u.Hostname()); err == nil && a.Is6() && a.IsLinkLocalUnicast() {
+				host := "[" + a.WithZone(remote.Addr().Zone()).String() + "]"
+				if port := u.Port(); port != "" {
+					host += ":" + port
+				}
+				u.Host = host
+			}
+		}
+	}
 	all := evented(x.svc)
 	var vars []string
 	var accepted string

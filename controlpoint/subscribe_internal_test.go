@@ -1,0 +1,549 @@
+package controlpoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seedb72249f9/upnp"
+	"github.com/seedb72249f9/upnp/internal/gena"
+	"github.com/seedb72249f9/upnp/internal/netlab"
+)
+
+// fakeDevice is a GENA publisher driven by the test: it grants
+// subscriptions and records them, and the test sends the NOTIFYs.
+type fakeDevice struct {
+	ts *httptest.Server
+
+	mu          sync.Mutex
+	subs        []fakeSub // SUBSCRIBEs without SID, in order
+	renewals    int
+	unsubs      []string
+	timeout     string // TIMEOUT granted; "" means Second-300
+	subStatus   int    // status of new subscriptions; 0 means 200
+	renewStatus int    // status of renewals; 0 means 200
+	noSID       bool
+	before      func(cb, sid string) // runs before the SUBSCRIBE response
+	changed     chan struct{}
+}
+
+type fakeSub struct{ callback, sid, statevar string }
+
+func newFakeDevice(t *testing.T) *fakeDevice {
+	f := &fakeDevice{changed: make(chan struct{}, 100)}
+	f.ts = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.ts.Close)
+	return f
+}
+
+func (f *fakeDevice) serve(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		select {
+		case f.changed <- struct{}{}:
+		default:
+		}
+	}()
+	f.mu.Lock()
+	timeout := f.timeout
+	if timeout == "" {
+		timeout = "Second-300"
+	}
+	switch {
+	case r.Method == "UNSUBSCRIBE":
+		f.unsubs = append(f.unsubs, r.Header.Get("SID"))
+		f.mu.Unlock()
+		return
+	case r.Method == "SUBSCRIBE" && r.Header.Get("SID") != "":
+		f.renewals++
+		status := f.renewStatus
+		f.mu.Unlock()
+		if status != 0 {
+			w.WriteHeader(status)
+			return
+		}
+		w.Header().Set("SID", r.Header.Get("SID"))
+		w.Header().Set("TIMEOUT", timeout)
+		return
+	case r.Method == "SUBSCRIBE":
+		sid := fmt.Sprintf("uuid:fake-%d", len(f.subs)+1)
+		cb := strings.Trim(r.Header.Get("CALLBACK"), "<>")
+		f.subs = append(f.subs, fakeSub{cb, sid, r.Header.Get("STATEVAR")})
+		status, noSID, before := f.subStatus, f.noSID, f.before
+		f.mu.Unlock()
+		if r.Header.Get("NT") != "upnp:event" {
+			w.WriteHeader(http.StatusPreconditionFailed)
+			return
+		}
+		if status != 0 {
+			w.WriteHeader(status)
+			return
+		}
+		if before != nil {
+			before(cb, sid)
+		}
+		if !noSID {
+			w.Header().Set("SID", sid)
+		}
+		w.Header().Set("TIMEOUT", timeout)
+		return
+	}
+	f.mu.Unlock()
+	w.WriteHeader(http.StatusMethodNotAllowed)
+}
+
+// sub waits for the i-th new subscription.
+func (f *fakeDevice) sub(t *testing.T, i int) fakeSub {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		f.mu.Lock()
+		if len(f.subs) > i {
+			s := f.subs[i]
+			f.mu.Unlock()
+			return s
+		}
+		f.mu.Unlock()
+		select {
+		case <-f.changed:
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("no subscription #%d", i+1)
+		}
+	}
+}
+
+func (f *fakeDevice) counts() (subs, renewals int, unsubs []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.subs), f.renewals, append([]string(nil), f.unsubs...)
+}
+
+const fakeSCPD = `<?xml version="1.0"?><scpd xmlns="urn:schemas-upnp-org:service-1-0"><specVersion><major>1</major><minor>0</minor></specVersion>
+<serviceStateTable>
+<stateVariable sendEvents="yes"><name>Status</name><dataType>boolean</dataType></stateVariable>
+<stateVariable sendEvents="yes"><name>Count</name><dataType>ui4</dataType></stateVariable>
+</serviceStateTable></scpd>`
+
+func (f *fakeDevice) service(t *testing.T) *Service {
+	scpd, err := upnp.ParseSCPD([]byte(fakeSCPD))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo := netip.MustParseAddr("127.0.0.1")
+	d := &Device{Root: &upnp.Root{Device: upnp.Device{UDN: "uuid:fake"}}, Addr: lo, Local: lo, BootID: -1, ConfigID: -1}
+	svc := &Service{Type: "urn:x:service:Fake:1", ID: "urn:x:serviceId:Fake", EventSubURL: f.ts.URL + "/evt", SCPD: scpd, owner: d}
+	d.Services = []*Service{svc}
+	return svc
+}
+
+// sendNotify sends a NOTIFY from the address from ("" for any) and returns
+// the status.
+func sendNotify(t *testing.T, from, url string, h map[string]string, body string) int {
+	t.Helper()
+	d := &net.Dialer{Timeout: 2 * time.Second}
+	if from != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(from)}
+	}
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}}
+	req, err := http.NewRequest("NOTIFY", url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range h {
+		req.Header[k] = []string{v}
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatalf("NOTIFY: %v", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func propset(kv ...string) string {
+	var props []gena.Property
+	for i := 0; i+1 < len(kv); i += 2 {
+		props = append(props, gena.Property{Name: kv[i], Value: kv[i+1]})
+	}
+	b, err := gena.AppendPropertySet(nil, props)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func headers(sid string, seq any) map[string]string {
+	return map[string]string{"NT": "upnp:event", "NTS": "upnp:propchange", "SID": sid, "SEQ": fmt.Sprint(seq),
+		"CONTENT-TYPE": `text/xml; charset="utf-8"`}
+}
+
+// running starts a subscription and returns its events and a stop
+// function that cancels it and returns Run's result.
+func running(t *testing.T, s *Subscription) (<-chan *Event, func() error) {
+	t.Helper()
+	events := make(chan *Event, 1000)
+	s.Handler = func(ev *Event) { events <- ev }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	var once sync.Once
+	var err error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-done:
+			case <-time.After(5 * time.Second):
+				err = errors.New("Run did not return within 5 s of cancel")
+			}
+		})
+		return err
+	}
+	t.Cleanup(func() { stop() })
+	return events, stop
+}
+
+func next(t *testing.T, events <-chan *Event) *Event {
+	t.Helper()
+	select {
+	case ev := <-events:
+		return ev
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event")
+	}
+	return nil
+}
+
+func quiet(t *testing.T, events <-chan *Event) {
+	t.Helper()
+	select {
+	case ev := <-events:
+		t.Fatalf("unexpected event SEQ %d %+v", ev.SEQ, ev.Vars)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// TestNotifyChecks: every GENA check of SECURITY.md on the control point
+// side, against a subscription the test drives by hand.
+func TestNotifyChecks(t *testing.T) {
+	if !netlab.Isolate(t) {
+		return
+	}
+	f := newFakeDevice(t)
+	events, stop := running(t, &Subscription{Client: &Client{}, Service: f.service(t), StateVars: []string{"Status"}})
+	sub := f.sub(t, 0)
+	if sub.statevar != "Status" {
+		t.Errorf("STATEVAR %q", sub.statevar)
+	}
+	body := propset("Status", "1", "Count", "7")
+	without := func(k string) map[string]string {
+		h := headers(sub.sid, 0)
+		delete(h, k)
+		return h
+	}
+	with := func(k, v string) map[string]string {
+		h := headers(sub.sid, 0)
+		h[k] = v
+		return h
+	}
+	bad := []struct {
+		name   string
+		from   string
+		url    string
+		h      map[string]string
+		body   string
+		status int
+	}{
+		{"unknown SID", "", sub.callback, headers("uuid:fake-99", 0), body, 412},
+		{"no SID", "", sub.callback, without("SID"), body, 412},
+		{"SID not a uuid", "", sub.callback, with("SID", "fake-1"), body, 412},
+		{"no NT", "", sub.callback, without("NT"), body, 400},
+		{"no NTS", "", sub.callback, without("NTS"), body, 400},
+		{"wrong NT", "", sub.callback, with("NT", "upnp:other"), body, 412},
+		{"wrong NTS", "", sub.callback, with("NTS", "ssdp:alive"), body, 412},
+		{"no SEQ", "", sub.callback, without("SEQ"), body, 412},
+		{"SEQ not a number", "", sub.callback, with("SEQ", "one"), body, 412},
+		{"negative SEQ", "", sub.callback, with("SEQ", "-1"), body, 412},
+		{"SEQ over 32 bits", "", sub.callback, with("SEQ", "4294967296"), body, 412},
+		{"unknown callback path", "", sub.callback + "x", headers(sub.sid, 0), body, 412},
+		{"wrong sender", "127.0.0.2", sub.callback, headers(sub.sid, 0), body, 403},
+		{"body not a property set", "", sub.callback, headers(sub.sid, 0), "<html/>", 400},
+		{"body too large", "", sub.callback, headers(sub.sid, 0), propset("Status", strings.Repeat("x", 70<<10)), 413},
+		{"XML bomb", "", sub.callback, headers(sub.sid, 0), `<!DOCTYPE x [<!ENTITY a "aaaa">]><e:propertyset xmlns:e="urn:schemas-upnp-org:event-1-0"/>`, 400},
+	}
+	for _, b := range bad {
+		if got := sendNotify(t, b.from, b.url, b.h, b.body); got != b.status {
+			t.Errorf("%s: status %d, want %d", b.name, got, b.status)
+		}
+	}
+	quiet(t, events)
+
+	// The real initial event, typed from the SCPD.
+	if got := sendNotify(t, "", sub.callback, headers(sub.sid, 0), body); got != 200 {
+		t.Fatalf("initial event: %d", got)
+	}
+	ev := next(t, events)
+	if ev.SEQ != 0 || ev.SID != sub.sid || len(ev.Vars) != 2 || ev.Vars[0].Value != true || ev.Vars[1].Value != uint32(7) || ev.Vars[1].Text != "7" {
+		t.Fatalf("initial event %+v", ev)
+	}
+	// A spoofed SEQ 1 from another host does not take the place of the real one.
+	if got := sendNotify(t, "127.0.0.2", sub.callback, headers(sub.sid, 1), propset("Count", "666")); got != 403 {
+		t.Errorf("spoofed event: %d", got)
+	}
+	sendNotify(t, "", sub.callback, headers(sub.sid, 1), propset("Count", "8"))
+	if ev := next(t, events); ev.SEQ != 1 || ev.Vars[0].Value != uint32(8) {
+		t.Fatalf("SEQ 1: %+v", ev)
+	}
+	// A repeat is ignored; events out of order are put in order.
+	sendNotify(t, "", sub.callback, headers(sub.sid, 1), propset("Count", "8"))
+	sendNotify(t, "", sub.callback, headers(sub.sid, 3), propset("Count", "10"))
+	quiet(t, events)
+	sendNotify(t, "", sub.callback, headers(sub.sid, 2), propset("Count", "9"))
+	for _, want := range []uint32{2, 3} {
+		if ev := next(t, events); ev.SEQ != want {
+			t.Fatalf("SEQ %d, want %d", ev.SEQ, want)
+		}
+	}
+	// A gap that stays open means lost events: unsubscribe, subscribe anew.
+	sendNotify(t, "", sub.callback, headers(sub.sid, 5), propset("Count", "12"))
+	second := f.sub(t, 1)
+	if second.callback == sub.callback {
+		t.Errorf("the new subscription reuses the callback path %s", sub.callback)
+	}
+	quiet(t, events)
+	if got := sendNotify(t, "", sub.callback, headers(sub.sid, 4), propset("Count", "11")); got != 412 {
+		t.Errorf("late event on the old subscription: %d, want 412", got)
+	}
+	sendNotify(t, "", second.callback, headers(second.sid, 0), propset("Status", "0", "Count", "12"))
+	if ev := next(t, events); ev.SEQ != 0 || ev.SID != second.sid {
+		t.Fatalf("after resubscription: %+v", ev)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	_, _, unsubs := f.counts()
+	if strings.Join(unsubs, " ") != sub.sid+" "+second.sid {
+		t.Errorf("UNSUBSCRIBEs %v, want the first after the gap and the second at the end", unsubs)
+	}
+}
+
+// TestEarlyNotify: NOTIFYs that arrive before the SUBSCRIBE response are
+// kept and delivered in order once the SID is known; one with another SID
+// is dropped.
+func TestEarlyNotify(t *testing.T) {
+	if !netlab.Isolate(t) {
+		return
+	}
+	f := newFakeDevice(t)
+	f.before = func(cb, sid string) {
+		for _, n := range []struct {
+			sid string
+			seq int
+		}{{sid, 1}, {"uuid:someone-else", 0}, {sid, 0}} {
+			if got := sendNotify(&testing.T{}, "", cb, headers(n.sid, n.seq), propset("Count", fmt.Sprint(n.seq))); got != 200 {
+				panic(fmt.Sprintf("early NOTIFY: %d", got))
+			}
+		}
+	}
+	events, _ := running(t, &Subscription{Client: &Client{}, Service: f.service(t)})
+	for _, want := range []uint32{0, 1} {
+		if ev := next(t, events); ev.SEQ != want || ev.SID != "uuid:fake-1" {
+			t.Fatalf("event %+v, want SEQ %d", ev, want)
+		}
+	}
+	quiet(t, events)
+}
+
+// TestRenewal: renewals go at half the granted time; a 412 answer (the
+// device forgot us) leads to a new subscription without UNSUBSCRIBE.
+func TestRenewal(t *testing.T) {
+	if !netlab.Isolate(t) {
+		return
+	}
+	f := newFakeDevice(t)
+	f.timeout = "Second-1"
+	_, stop := running(t, &Subscription{Client: &Client{}, Service: f.service(t), Timeout: 5 * time.Second})
+	f.sub(t, 0)
+	time.Sleep(1300 * time.Millisecond)
+	if subs, renewals, _ := f.counts(); subs != 1 || renewals < 2 {
+		t.Fatalf("%d subscriptions, %d renewals after 1.3 s of a 1 s grant", subs, renewals)
+	}
+	f.mu.Lock()
+	f.renewStatus = 412
+	f.mu.Unlock()
+	f.sub(t, 1)
+	if _, _, unsubs := f.counts(); len(unsubs) != 0 {
+		t.Errorf("UNSUBSCRIBE %v for a subscription the device forgot", unsubs)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSubscribeErrors: a first SUBSCRIBE that fails is Run's error, and
+// leaves no callback server behind.
+func TestSubscribeErrors(t *testing.T) {
+	if !netlab.Isolate(t) {
+		return
+	}
+	f := newFakeDevice(t)
+	c := &Client{}
+	run := func(svc *Service) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return (&Subscription{Client: c, Service: svc, Handler: func(*Event) {}}).Run(ctx)
+	}
+	f.subStatus = 412
+	var he *HTTPError
+	if err := run(f.service(t)); !errors.As(err, &he) || he.StatusCode != 412 || he.Method != "SUBSCRIBE" {
+		t.Errorf("412: %v", err)
+	}
+	f.subStatus, f.noSID = 0, true
+	if err := run(f.service(t)); err == nil || !strings.Contains(err.Error(), "SID") {
+		t.Errorf("no SID: %v", err)
+	}
+	foreign := f.service(t)
+	foreign.owner.Addr = netip.MustParseAddr("127.0.0.2")
+	if err := run(foreign); !errors.Is(err, ErrForeignHost) {
+		t.Errorf("foreign event URL: %v", err)
+	}
+	none := f.service(t)
+	none.EventSubURL = ""
+	if err := run(none); !errors.Is(err, ErrNotEvented) {
+		t.Errorf("no event URL: %v", err)
+	}
+	if err := (&Subscription{}).Run(context.Background()); err == nil {
+		t.Error("a zero Subscription runs")
+	}
+	c.callbacks.mu.Lock()
+	n := len(c.callbacks.servers)
+	c.callbacks.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d callback servers left", n)
+	}
+}
+
+// TestSilentDevice: a device that accepts SUBSCRIBE, connects to the
+// callback and never sends anything (minidlna 1.3.0) costs nothing once
+// the subscription ends: Run returns at once, and goroutines do not grow.
+func TestSilentDevice(t *testing.T) {
+	if !netlab.Isolate(t) {
+		return
+	}
+	f := newFakeDevice(t)
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	f.before = func(cb, sid string) {
+		go func() {
+			host := strings.TrimPrefix(cb, "http://")
+			host = host[:strings.IndexByte(host, '/')]
+			if c, err := net.Dial("tcp", host); err == nil {
+				mu.Lock()
+				conns = append(conns, c)
+				mu.Unlock()
+			}
+		}()
+	}
+	c := &Client{}
+	svc := f.service(t)
+	round := func() {
+		events, stop := running(t, &Subscription{Client: c, Service: svc})
+		time.Sleep(150 * time.Millisecond)
+		start := time.Now()
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("Run took %v to end", d)
+		}
+		quiet(t, events)
+	}
+	round()
+	before := runtime.NumGoroutine()
+	for range 20 {
+		round()
+	}
+	time.Sleep(100 * time.Millisecond)
+	if after := runtime.NumGoroutine(); after > before+2 {
+		buf := make([]byte, 1<<20)
+		t.Errorf("goroutines %d -> %d after 20 silent subscriptions\n%s", before, after, buf[:runtime.Stack(buf, true)])
+	}
+	if subs, _, unsubs := f.counts(); subs != 21 || len(unsubs) != 21 {
+		t.Errorf("%d SUBSCRIBE, %d UNSUBSCRIBE, want 21 each", subs, len(unsubs))
+	}
+}
+
+// TestHandlerBehind: a handler that falls more than eventQueue events
+// behind makes Run subscribe again rather than drop events silently.
+func TestHandlerBehind(t *testing.T) {
+	if !netlab.Isolate(t) {
+		return
+	}
+	f := newFakeDevice(t)
+	release := make(chan struct{})
+	var got []uint32
+	var mu sync.Mutex
+	s := &Subscription{Client: &Client{}, Service: f.service(t), Handler: func(ev *Event) {
+		<-release
+		mu.Lock()
+		got = append(got, ev.SEQ)
+		mu.Unlock()
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	sub := f.sub(t, 0)
+	for seq := range eventQueue + 3 {
+		sendNotify(t, "", sub.callback, headers(sub.sid, seq), propset("Count", fmt.Sprint(seq)))
+	}
+	close(release)
+	f.sub(t, 1)
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	for i, seq := range got {
+		if seq != uint32(i) {
+			t.Fatalf("events out of order: %v", got)
+		}
+	}
+	if len(got) < eventQueue {
+		t.Errorf("%d events delivered before the resubscription, want at least %d", len(got), eventQueue)
+	}
+}
+
+// TestSEQWrap: after 4294967295 comes 1.
+func TestSEQWrap(t *testing.T) {
+	a := newAttempt(&Service{}, true)
+	a.start("uuid:x")
+	a.next = 4294967295
+	a.accept(notification{sid: "uuid:x", seq: 1})
+	a.accept(notification{sid: "uuid:x", seq: 4294967295})
+	for _, want := range []uint32{4294967295, 1} {
+		select {
+		case ev := <-a.events:
+			if ev.SEQ != want {
+				t.Fatalf("SEQ %d, want %d", ev.SEQ, want)
+			}
+		default:
+			t.Fatalf("no event SEQ %d", want)
+		}
+	}
+	a.close()
+}
