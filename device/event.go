@@ -34,6 +34,10 @@ const (
 	QueuedEvents = 10
 )
 
+// initialEventDelay is how long the initial event waits after the SUBSCRIBE
+// response has been sent.
+const initialEventDelay = 100 * time.Millisecond
+
 // A CallbackPolicy says which CALLBACK URLs a SUBSCRIBE may name
 // (CallStranger, CVE-2020-12695).
 type CallbackPolicy uint8
@@ -482,6 +486,14 @@ func properties(svc *Service, vars []string) []gena.Property {
 // on every callback URL counts as a failure; three in a row end the
 // subscription. SEQ advances with every message, delivered or not.
 func (p *publisher) deliver(sub *subscription) {
+	// The initial event follows the SUBSCRIBE response (UDA 4.1.2), but GUPnP
+	// control points drop a NOTIFY that overtakes their reading of that
+	// response and only catch up at the next change: give them a moment.
+	select {
+	case <-sub.done:
+		return
+	case <-time.After(initialEventDelay):
+	}
 	failures := 0
 	for {
 		props := sub.pop()
