@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -100,21 +99,33 @@ type Header struct {
 // X-User-Agent, Content-Length).
 const inlineExtra = 6
 
-// Parse allocates the Message together with its Extra headers, in the
-// smallest of these that fits: the bytes allocated are most of its cost
-// (see docs/benchmarks.md).
+// Parse allocates the Message together with its Extra headers, in one of these
+// or a bare Message, whichever fits exactly: the bytes allocated are most of
+// its cost (see docs/benchmarks.md).
 type (
+	message1 struct {
+		m Message
+		x [1]Header
+	}
 	message2 struct {
 		m Message
 		x [2]Header
+	}
+	message3 struct {
+		m Message
+		x [3]Header
 	}
 	message4 struct {
 		m Message
 		x [4]Header
 	}
+	message5 struct {
+		m Message
+		x [5]Header
+	}
 	message6 struct {
 		m Message
-		x [inlineExtra]Header
+		x [6]Header
 	}
 )
 
@@ -146,30 +157,37 @@ func Parse(b []byte) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	var p *Message
-	switch n := len(extra); {
-	case n == 0:
+	var (
+		p *Message
+		x []Header // where Extra goes
+	)
+	switch len(extra) {
+	case 0:
 		p = new(Message)
-		*p = m
-	case n <= 2:
+	case 1:
+		q := new(message1)
+		p, x = &q.m, q.x[:]
+	case 2:
 		q := new(message2)
-		q.m = m
-		q.m.Extra = q.x[:copy(q.x[:], extra)]
-		p = &q.m
-	case n <= 4:
+		p, x = &q.m, q.x[:]
+	case 3:
+		q := new(message3)
+		p, x = &q.m, q.x[:]
+	case 4:
 		q := new(message4)
-		q.m = m
-		q.m.Extra = q.x[:copy(q.x[:], extra)]
-		p = &q.m
-	case n <= inlineExtra:
+		p, x = &q.m, q.x[:]
+	case 5:
+		q := new(message5)
+		p, x = &q.m, q.x[:]
+	case 6:
 		q := new(message6)
-		q.m = m
-		q.m.Extra = q.x[:copy(q.x[:], extra)]
-		p = &q.m
+		p, x = &q.m, q.x[:]
 	default:
-		p = new(Message)
-		*p = m
-		p.Extra = slices.Clone(extra)
+		p, x = new(Message), make([]Header, len(extra))
+	}
+	*p = m
+	if len(extra) > 0 {
+		p.Extra = x[:copy(x, extra)]
 	}
 	return p, nil
 }
@@ -894,10 +912,8 @@ func appendHeader(b []byte, name, v string) []byte {
 // checkHeader reports an error if the line "name: v" cannot be written: a
 // control character in v (CR or LF would inject headers) or a line too long.
 func checkHeader(name, v string) error {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; isControl(c) {
-			return fmt.Errorf("ssdp: cannot write %s: value has control character %#x (header injection)", name, c)
-		}
+	if end, _, _ := scanLine(v, 0); end < len(v) {
+		return fmt.Errorf("ssdp: cannot write %s: value has control character %#x (header injection)", name, v[end])
 	}
 	if len(name)+2+len(v) > maxHeaderLine {
 		return fmt.Errorf("ssdp: cannot write %s: line longer than %d bytes: %w", name, maxHeaderLine, ErrTooLarge)
