@@ -92,9 +92,15 @@ type Service struct {
 	// Handlers run the actions, by action name. An action without a handler
 	// answers 602 Optional Action Not Implemented.
 	Handlers map[string]Handler
+	// Moderation rate-limits the events of state variables, by name
+	// (maximumRate and minimumDelta, UDA 1.1 2.3 and 4.3); see Moderation.
+	// Variables not in the map are evented at every change. Set it before
+	// the Service is served and do not change it afterwards.
+	Moderation map[string]Moderation
 
 	mu       sync.RWMutex
 	values   map[string]string // current values of the state variables, wire form
+	evBase   map[string]string // moderated variables: the value last evented
 	onChange func(s *Service, changed []string)
 }
 
@@ -215,7 +221,8 @@ func (s *Service) Set(nameValues ...any) error {
 	var changed []string
 	for i := 0; i < len(nameValues); i += 2 {
 		name := nameValues[i].(string)
-		if s.values[name] != enc[i/2] {
+		if old := s.values[name]; old != enc[i/2] {
+			s.noteBase(name, old)
 			s.values[name] = enc[i/2]
 			changed = append(changed, name)
 		}

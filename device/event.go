@@ -77,6 +77,12 @@ type publisher struct {
 	subs   map[string]*subscription // by SID
 	byHost map[netip.Addr]int
 	closed bool
+
+	// Moderated variables (moderate.go); modMu is taken after a
+	// Service's mu, never before.
+	modMu     sync.Mutex
+	mods      map[modKey]*modState
+	modClosed bool
 }
 
 // subscription is one control point's subscription to one service.
@@ -427,7 +433,35 @@ func (p *publisher) drop(sub *subscription) {
 // svc whose subscription covers them. Every subscriber of a change gets the
 // same content, captured now.
 func (p *publisher) publish(svc *Service, changed []string) {
-	var ev, mc []string
+	if len(svc.Moderation) == 0 {
+		ev, mc := split(svc, changed)
+		if len(mc) > 0 {
+			p.s.multicast(svc, mc)
+		}
+		if len(ev) == 0 {
+			return
+		}
+		svc.mu.RLock()
+		props := properties(svc, ev)
+		svc.mu.RUnlock()
+		p.fanout(svc, props)
+		return
+	}
+	svc.mu.Lock()
+	ev, mc := split(svc, p.moderate(svc, changed))
+	props := properties(svc, ev)
+	svc.mu.Unlock()
+	if len(mc) > 0 {
+		p.s.multicast(svc, mc)
+	}
+	if len(props) > 0 {
+		p.fanout(svc, props)
+	}
+}
+
+// split sorts changed variables into those evented to subscribers and those
+// multicast.
+func split(svc *Service, changed []string) (ev, mc []string) {
 	for _, name := range changed {
 		v := svc.SCPD.StateVariable(name)
 		if v != nil && v.SendEvents {
@@ -437,15 +471,12 @@ func (p *publisher) publish(svc *Service, changed []string) {
 			mc = append(mc, name)
 		}
 	}
-	if len(mc) > 0 {
-		p.s.multicast(svc, mc)
-	}
-	if len(ev) == 0 {
-		return
-	}
-	svc.mu.RLock()
-	props := properties(svc, ev)
-	svc.mu.RUnlock()
+	return ev, mc
+}
+
+// fanout queues props for every subscriber of svc whose subscription covers
+// them.
+func (p *publisher) fanout(svc *Service, props []gena.Property) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := time.Now()
@@ -568,8 +599,9 @@ func (p *publisher) notify(cb *url.URL, sub *subscription, body []byte) error {
 	return nil
 }
 
-// close ends every subscription.
+// close ends every subscription and stops the timers of moderated variables.
 func (p *publisher) close() {
+	p.stopModeration()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
