@@ -66,7 +66,8 @@ type Client struct {
 	once      sync.Once
 	http      *http.Client
 	fetchq    chan struct{}
-	callbacks callbacks // GENA callback servers (subscribe.go)
+	descq     chan struct{} // descriptions: half the fetch slots (describe.go)
+	callbacks callbacks     // GENA callback servers (subscribe.go)
 }
 
 func (c *Client) init() {
@@ -76,6 +77,7 @@ func (c *Client) init() {
 			n = DefaultMaxFetches
 		}
 		c.fetchq = make(chan struct{}, n)
+		c.descq = make(chan struct{}, max(1, n/2))
 		if c.HTTPClient != nil {
 			hc := *c.HTTPClient
 			hc.CheckRedirect = refuseRedirect

@@ -58,7 +58,8 @@ type Service struct {
 	SCPDURL, ControlURL, EventSubURL string
 	// SCPD is the service description; nil when it could not be fetched or
 	// parsed, and then Err says why. Invoke still works without it, with
-	// arguments passed as they are given.
+	// arguments passed as they are given. Devices that serve byte-identical
+	// SCPDs share one parsed SCPD: it must not be modified.
 	SCPD *upnp.SCPD
 	Err  error
 
@@ -90,8 +91,19 @@ func (c *Client) Describe(ctx context.Context, location string) (*Device, error)
 // describe fills d, which has its Location and SSDP fields set, from
 // location.
 func (c *Client) describe(ctx context.Context, u *url.URL, d *Device) (*Device, error) {
+	c.init()
 	u = withZone(u, d.Interface)
+	// A description fetch waits for one of half the fetch slots first, so
+	// the SCPDs of devices under way do not queue behind the descriptions
+	// of a burst of answers: the first device is in after two round trips,
+	// not after every other description.
+	select {
+	case c.descq <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	b, local, err := c.get(ctx, u, d.Addr)
+	<-c.descq
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +165,7 @@ func (c *Client) fetchSCPDs(ctx context.Context, d *Device) {
 				var b []byte
 				b, _, err = c.get(ctx, u, d.Addr)
 				if err == nil {
-					r.scpd, err = upnp.ParseSCPD(b)
+					r.scpd, err = parseSCPD(b)
 					if err != nil {
 						err = fmt.Errorf("controlpoint: %s: %w", u.Redacted(), err)
 					}
@@ -166,6 +178,58 @@ func (c *Client) fetchSCPDs(ctx context.Context, d *Device) {
 		})
 	}
 	wg.Wait()
+}
+
+// scpds holds the SCPDs parsed lately, keyed by their exact bytes. On a LAN
+// of many devices of one model every device serves the same SCPDs, and
+// parsing each document once instead of once per device takes most of the
+// CPU out of a discovery (46 gmediarender: 1.5 MB of SCPD XML, two XML
+// passes each, about 4 ms of CPU per device; docs/benchmarks.md). The
+// result is a function of the bytes alone, so devices, even of different
+// Clients, may share it: a *upnp.SCPD is only read once returned. The cache
+// holds at most scpdCacheEntries documents of at most scpdCacheMax bytes.
+var scpds struct {
+	sync.Mutex
+	m     map[string]*upnp.SCPD
+	order []string // oldest first
+}
+
+const (
+	scpdCacheEntries = 32
+	scpdCacheMax     = 64 << 10
+)
+
+// parseSCPD is upnp.ParseSCPD through the scpds cache.
+func parseSCPD(b []byte) (*upnp.SCPD, error) {
+	if len(b) > scpdCacheMax {
+		return upnp.ParseSCPD(b)
+	}
+	scpds.Lock()
+	s := scpds.m[string(b)]
+	scpds.Unlock()
+	if s != nil {
+		return s, nil
+	}
+	s, err := upnp.ParseSCPD(b)
+	if err != nil {
+		return nil, err
+	}
+	scpds.Lock()
+	defer scpds.Unlock()
+	if scpds.m == nil {
+		scpds.m = map[string]*upnp.SCPD{}
+	}
+	if old := scpds.m[string(b)]; old != nil {
+		return old, nil
+	}
+	if len(scpds.order) >= scpdCacheEntries {
+		delete(scpds.m, scpds.order[0])
+		scpds.order = scpds.order[1:]
+	}
+	k := string(b)
+	scpds.m[k] = s
+	scpds.order = append(scpds.order, k)
+	return s, nil
 }
 
 // interfaceOf returns the name of the interface that holds addr, or "".

@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/seedb72249f9/upnp"
 	"github.com/seedb72249f9/upnp/internal/soap"
@@ -102,7 +105,39 @@ func (c *Client) Invoke(ctx context.Context, svc *Service, action string, args m
 
 // post sends one control request; the response body is the caller's to
 // close, and its context is cancelled then.
+//
+// A request that fails on a kept-alive connection before a single byte of
+// response came back, with EOF or a reset, is sent once more on a new
+// connection. libupnp (gmediarender and many other devices) answers a
+// control request without "Connection: close" and then closes the
+// connection, so the next request may go out on a connection the device has
+// already closed: it never read that request. net/http retries only
+// idempotent requests in that case; without this one call in six failed in
+// back-to-back calls to gmediarender (docs/benchmarks.md).
 func (c *Client) post(ctx context.Context, method string, u *url.URL, allow netip.Addr, serviceType, action string, body []byte) (*http.Response, error) {
+	for attempt := 0; ; attempt++ {
+		var reused, answered atomic.Bool
+		trace := &httptrace.ClientTrace{
+			GotConn:              func(ci httptrace.GotConnInfo) { reused.Store(ci.Reused) },
+			GotFirstResponseByte: func() { answered.Store(true) },
+		}
+		resp, err := c.postOnce(httptrace.WithClientTrace(ctx, trace), method, u, allow, serviceType, action, body)
+		if err != nil && attempt == 0 && reused.Load() && !answered.Load() && ctx.Err() == nil && closedConn(err) {
+			continue
+		}
+		return resp, err
+	}
+}
+
+// closedConn reports whether err is what net/http returns when the peer
+// closed the connection: EOF, a reset, a broken pipe, or its unexported
+// "server closed idle connection" when it saw the close while writing.
+func closedConn(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || strings.Contains(err.Error(), "server closed idle connection")
+}
+
+func (c *Client) postOnce(ctx context.Context, method string, u *url.URL, allow netip.Addr, serviceType, action string, body []byte) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return nil, err
