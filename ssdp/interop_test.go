@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,50 +15,12 @@ import (
 	"github.com/seedb72249f9/upnp/internal/netlab"
 )
 
-// labDir finds ../shared/lab, the lab's scripts, from the module root.
-func labDir(t *testing.T) string {
-	t.Helper()
-	dir, _ := filepath.Abs("../../shared/lab")
-	if _, err := os.Stat(filepath.Join(dir, "peers.sh")); err != nil {
-		skipOrFail(t, "the lab scripts are not at "+dir)
-	}
-	return dir
-}
-
 func skipOrFail(t *testing.T, reason string) {
 	t.Helper()
 	if os.Getenv("UPNP_REQUIRE_NETNS") == "1" {
 		t.Fatal(reason)
 	}
 	t.Skip(reason)
-}
-
-// startPeer starts a real third-party peer (minidlna, gmediarender or
-// miniupnpd, from Debian) in host h with the lab's peers.sh, and stops it when
-// the test ends.
-func startPeer(t *testing.T, lan *netlab.LAN, peer string, h *netlab.Host) {
-	t.Helper()
-	bin := map[string]string{"minidlna": "minidlnad", "gmediarender": "gmediarender", "miniupnpd": "miniupnpd"}[peer]
-	if _, err := exec.LookPath(bin); err != nil {
-		if _, err := os.Stat("/usr/sbin/" + bin); err != nil {
-			skipOrFail(t, peer+" is not installed (../shared/lab/install.sh installs it)")
-		}
-	}
-	lab := labDir(t)
-	state := t.TempDir()
-	env := append(os.Environ(), "UPNPLAB_PREFIX="+lan.Name, "UPNPLAB_STATE="+state, "NOTIFY_INTERVAL=5")
-	cmd := exec.Command(filepath.Join(lab, "peers.sh"), "start", peer, fmt.Sprint(h.Index))
-	cmd.Env = env
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("peers.sh start %s: %v\n%s", peer, err, out)
-	}
-	t.Cleanup(func() {
-		cmd := exec.Command(filepath.Join(lab, "peers.sh"), "stop", peer, fmt.Sprint(h.Index))
-		cmd.Env = env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Logf("peers.sh stop %s: %v\n%s", peer, err, out)
-		}
-	})
 }
 
 // searchFrom runs the search role in h and returns its response lines.
@@ -103,9 +64,9 @@ next:
 func TestInteropSearchRealPeers(t *testing.T) {
 	lan := netlab.New(t, netlab.Config{Hosts: 4, ULA: true})
 	h1 := lan.Host(1)
-	startPeer(t, lan, "minidlna", lan.Host(2))
-	startPeer(t, lan, "gmediarender", lan.Host(3))
-	startPeer(t, lan, "miniupnpd", lan.Host(4))
+	lan.StartPeer(t, "minidlna", lan.Host(2))
+	lan.StartPeer(t, "gmediarender", lan.Host(3))
+	lan.StartPeer(t, "miniupnpd", lan.Host(4))
 	time.Sleep(1500 * time.Millisecond) // the daemons bind their sockets
 
 	peers := []struct {
@@ -334,7 +295,7 @@ func TestSharedPort1900(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	h1 := lan.Host(1)
-	startPeer(t, lan, "minidlna", h1)
+	lan.StartPeer(t, "minidlna", h1)
 	time.Sleep(1500 * time.Millisecond) // minidlna binds 1900
 	adv := h1.Start(t, "advertise")
 	if err := adv.WaitForLine(ctx, "ready"); err != nil {

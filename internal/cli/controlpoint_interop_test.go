@@ -4,47 +4,12 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/seedb72249f9/upnp/internal/netlab"
 )
-
-// startLabPeer starts a real third-party peer (minidlna, gmediarender or
-// miniupnpd) in host h with the lab's peers.sh, and stops it when the test
-// ends.
-func startLabPeer(t *testing.T, lan *netlab.LAN, peer string, h *netlab.Host) {
-	t.Helper()
-	bin := map[string]string{"minidlna": "/usr/sbin/minidlnad", "gmediarender": "/usr/bin/gmediarender", "miniupnpd": "/usr/sbin/miniupnpd"}[peer]
-	if _, err := os.Stat(bin); err != nil {
-		need(t, filepath.Base(bin))
-	}
-	lab, _ := filepath.Abs("../../../shared/lab")
-	if _, err := os.Stat(filepath.Join(lab, "peers.sh")); err != nil {
-		if os.Getenv(netlab.RequireEnv) == "1" {
-			t.Fatal("the lab scripts are not at " + lab)
-		}
-		t.Skip("the lab scripts are not at " + lab)
-	}
-	env := append(os.Environ(), "UPNPLAB_PREFIX="+lan.Name, "UPNPLAB_STATE="+t.TempDir(), "NOTIFY_INTERVAL=5")
-	cmd := exec.Command(filepath.Join(lab, "peers.sh"), "start", peer, fmt.Sprint(h.Index))
-	cmd.Env = env
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("peers.sh start %s: %v\n%s", peer, err, out)
-	}
-	t.Cleanup(func() {
-		cmd := exec.Command(filepath.Join(lab, "peers.sh"), "stop", peer, fmt.Sprint(h.Index))
-		cmd.Env = env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Logf("peers.sh stop %s: %v\n%s", peer, err, out)
-		}
-	})
-}
 
 // upnpIn runs the command line in h and returns its exit code and output.
 func upnpIn(t *testing.T, h *netlab.Host, args ...string) (int, string) {
@@ -60,9 +25,9 @@ func upnpIn(t *testing.T, h *netlab.Host, args ...string) (int, string) {
 func TestControlPointInterop(t *testing.T) {
 	lan := netlab.New(t, netlab.Config{Hosts: 5})
 	light := lan.Host(1).Start(t, "upnp", "serve", "light", "-i", "lan0", "--port", "49200", "--uuid", lightUUID, "--name", "Lab Light")
-	startLabPeer(t, lan, "minidlna", lan.Host(2))
-	startLabPeer(t, lan, "gmediarender", lan.Host(3))
-	startLabPeer(t, lan, "miniupnpd", lan.Host(4))
+	lan.StartPeer(t, "minidlna", lan.Host(2))
+	lan.StartPeer(t, "gmediarender", lan.Host(3))
+	lan.StartPeer(t, "miniupnpd", lan.Host(4))
 	waitLine(t, light, "serving")
 	time.Sleep(1500 * time.Millisecond) // the daemons bind their sockets
 	cp := lan.Host(5)

@@ -53,9 +53,9 @@ func stopWatch(t *testing.T, p *netlab.Proc) {
 func TestWatchInterop(t *testing.T) {
 	lan := netlab.New(t, netlab.Config{Hosts: 5})
 	light := lan.Host(1).Start(t, "upnp", "serve", "light", "-i", "lan0", "--port", "49200", "--uuid", lightUUID, "--name", "Lab Light")
-	startLabPeer(t, lan, "minidlna", lan.Host(2))
-	startLabPeer(t, lan, "gmediarender", lan.Host(3))
-	startLabPeer(t, lan, "miniupnpd", lan.Host(4))
+	lan.StartPeer(t, "minidlna", lan.Host(2))
+	lan.StartPeer(t, "gmediarender", lan.Host(3))
+	lan.StartPeer(t, "miniupnpd", lan.Host(4))
 	waitLine(t, light, "serving")
 	time.Sleep(1500 * time.Millisecond) // the daemons bind their sockets
 	cp := lan.Host(5)
