@@ -365,7 +365,7 @@ func (s *Server) refreshLinks() error {
 		}
 		changed = append(changed, l)
 		for _, c := range s.conns {
-			if err := c.join(&l.ifi); err != nil && len(c.prefixesOf(l)) > 0 {
+			if err := c.join(&l.ifi); err != nil && len(l.prefixes(c.v6)) > 0 {
 				s.logger().Debug("ssdp: join", "err", err)
 			}
 		}
@@ -419,8 +419,6 @@ func containsLink(ls []*link, l *link) bool {
 	}
 	return false
 }
-
-func (c *conn) prefixesOf(l *link) []netip.Prefix { return l.prefixes(c.v6) }
 
 // scheduleAnnounce sends the alive set now and n-1 more times, 300 ms apart;
 // s.mu must be held.
