@@ -110,7 +110,9 @@ func roleBenchOurs(ctx context.Context, args []string) int {
 	c := &controlpoint.Client{Network: network}
 	defer profile()()
 	t0 := time.Now()
-	for d, err := range c.Discover(ctx, ssdp.SearchRequest{Target: st, MX: mx}) {
+	req := ssdp.SearchRequest{Target: st, MX: mx, Sends: envInt("UPNP_LANBENCH_SENDS", 0),
+		Interval: time.Duration(envInt("UPNP_LANBENCH_INTERVAL_MS", 0)) * time.Millisecond}
+	for d, err := range c.Discover(ctx, req) {
 		if err != nil {
 			emit(benchLine{Kind: "error", CP: "ours", Err: err.Error(), DescribedMS: msSince(t0, time.Now())})
 			continue
@@ -455,7 +457,7 @@ func TestLANBench(t *testing.T) {
 		}
 	}
 	for r := 1; r <= runs; r++ {
-		for _, st := range []string{ssdp.All, stRenderer} {
+		for _, st := range benchTargets() {
 			ours := func() { run(lan.Host(benchOurs), "bench-ours", st, r, st, "1", "udp4") }
 			theirs := func() { run(lan.Host(benchGoupnp), "bench-goupnp", st, r, st) }
 			// Alternate who goes first; pause so late answers and
@@ -476,6 +478,26 @@ func TestLANBench(t *testing.T) {
 	run(lan.Host(benchGoupnp), "soap-goupnp", "", 0, urls[0], fmt.Sprint(calls))
 
 	report(t, lines, runs, load)
+}
+
+// benchTargets are the search targets measured: ssdp:all and the
+// MediaRenderer type, or only those named in UPNP_LANBENCH_TARGETS ("all",
+// "renderer", comma-separated).
+func benchTargets() []string {
+	v := os.Getenv("UPNP_LANBENCH_TARGETS")
+	if v == "" {
+		return []string{ssdp.All, stRenderer}
+	}
+	var sts []string
+	for _, f := range strings.Split(v, ",") {
+		switch f {
+		case "all":
+			sts = append(sts, ssdp.All)
+		case "renderer":
+			sts = append(sts, stRenderer)
+		}
+	}
+	return sts
 }
 
 // runStats are the discovery figures of one role in one run.
@@ -504,7 +526,7 @@ func report(t *testing.T, lines []benchLine, runs int, load map[string]string) {
 	w := bufio.NewWriter(os.Stdout)
 	defer w.Flush()
 	fmt.Fprintf(w, "\n### LAN benchmark: %d runs per search target\n\n", runs)
-	for _, st := range []string{ssdp.All, stRenderer} {
+	for _, st := range benchTargets() {
 		want := benchRenderers + benchIGDs
 		if st == stRenderer {
 			want = benchRenderers

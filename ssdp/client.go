@@ -37,8 +37,15 @@ type SearchRequest struct {
 	// instead of multicast on every interface; a unicast search has no MX and
 	// ends 2 s after the send.
 	To netip.AddrPort
-	// Sends is how many times the search is sent, 100 ms apart; zero means 2.
+	// Sends is how many times the search is sent; zero means 2.
 	Sends int
+	// Interval is the pause between two sends; zero means 1 s. A device
+	// answers each search it receives in full (libupnp sends every answer
+	// twice, 100 ms apart), so a repeat that arrives while the devices are
+	// still answering the first doubles the burst they must send at the
+	// moment the control point fetches their descriptions; a second later
+	// the burst is over, and the repeat still covers a lost datagram.
+	Interval time.Duration
 }
 
 // A Client searches for devices: the control point half of UDA 1.1/2.0
@@ -172,6 +179,9 @@ func (c *Client) startSearch(ctx context.Context, req SearchRequest) (*search, e
 	if req.Sends <= 0 {
 		req.Sends = 2
 	}
+	if req.Interval <= 0 {
+		req.Interval = time.Second
+	}
 	unicast := req.To.IsValid()
 	if unicast {
 		if req.To.Port() == 0 {
@@ -221,7 +231,7 @@ func (c *Client) startSearch(ctx context.Context, req SearchRequest) (*search, e
 				select {
 				case <-ctx.Done():
 					return
-				case <-time.After(100 * time.Millisecond):
+				case <-time.After(req.Interval):
 				}
 			}
 			sent += c.send(s, req, unicast)

@@ -17,21 +17,23 @@ const isoEnv = "NETLAB_ISOLATED"
 // where loopback is the only interface and carries IPv4 multicast, so that
 // SSDP traffic on "lo" cannot reach any real network.
 //
-// When the process already is in such a namespace (CI runs the tests under
-// `unshare --net`, or an earlier Isolate re-executed it), Isolate enables
-// multicast on lo if needed and returns true: the test goes on. Otherwise, as
-// root, it re-runs just this test in a fresh `unshare --net` child, reports the
-// child's output and result, and returns false: the caller must return at once.
-// Without root it skips the test, or fails it when UPNP_REQUIRE_NETNS=1.
+// As root, Isolate re-runs just this test in a fresh `unshare --net` child,
+// reports the child's output and result, and returns false: the caller must
+// return at once. In the child it enables multicast on lo and returns true:
+// the test goes on. Each test gets a namespace of its own even when the whole
+// run already is in one (CI runs the tests under `unshare --net`), because
+// `go test ./...` runs packages side by side and their devices and searches
+// on lo would otherwise meet. Without root, a process that already is in a
+// loopback-only namespace runs the test there; otherwise Isolate skips the
+// test, or fails it when UPNP_REQUIRE_NETNS=1.
 func Isolate(t *testing.T) bool {
 	t.Helper()
-	return isolate(t, false)
+	return isolate(t, os.Geteuid() == 0)
 }
 
-// Private is like Isolate but always runs the test in a namespace of its own,
-// even when the process already is in an isolated one: for tests that change
-// the namespace (loopback flags, routes) and must not disturb other tests
-// running beside them.
+// Private is like Isolate but never shares a namespace, even without root
+// (it skips instead): for tests that change the namespace (loopback flags,
+// routes) and must not disturb other tests running beside them.
 func Private(t *testing.T) bool {
 	t.Helper()
 	return isolate(t, true)
