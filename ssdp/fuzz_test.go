@@ -37,6 +37,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		checkInvariants(t, m)
+		checkOwnsMemory(t, m, data)
 		b, err := m.Append(nil)
 		if err != nil {
 			// Append writes "NAME: value" with CRLF, which can be longer than
@@ -58,6 +59,25 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Append is not stable: %q, then %q, %v", b, b2, err)
 		}
 	})
+}
+
+// checkOwnsMemory checks that m shares no memory with data, the buffer it was
+// parsed from: after data is overwritten, m is what parsing a copy gives.
+// data is restored.
+func checkOwnsMemory(t *testing.T, m *ssdp.Message, data []byte) {
+	t.Helper()
+	orig := bytes.Clone(data)
+	want, err := ssdp.Parse(orig)
+	if err != nil {
+		t.Fatalf("Parse of a copy: %v", err)
+	}
+	for i := range data {
+		data[i] = '#'
+	}
+	if diff := cmp.Diff(want, m); diff != "" {
+		t.Errorf("Message changed with its input (-want +got):\n%s", diff)
+	}
+	copy(data, orig)
 }
 
 func checkInvariants(t *testing.T, m *ssdp.Message) {

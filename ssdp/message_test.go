@@ -664,6 +664,11 @@ func TestParseCopies(t *testing.T) {
 	if m.NT != ssdp.RootDevice || m.Extra[0] != (ssdp.Header{"X-Y", "z"}) {
 		t.Errorf("Message changed with its input: %+v", m)
 	}
+	for name, data := range loadPackets(t) {
+		t.Run(name, func(t *testing.T) {
+			checkOwnsMemory(t, mustParseMsg(t, data), data)
+		})
+	}
 }
 
 func TestRoundTrip(t *testing.T) {

@@ -525,9 +525,9 @@ func hostHeader(g netip.AddrPort) string {
 	}
 	switch g.Addr() {
 	case GroupV6Link.Addr():
-		return "[FF02::C]:1900"
+		return hostV6
 	case GroupV6Site.Addr():
-		return "[FF05::C]:1900"
+		return hostV6Site
 	}
 	return g.String()
 }
