@@ -237,6 +237,9 @@ func (t DataType) Decode(s string) (any, error) {
 		if err != nil {
 			return nil, t.invalid(s, err.Error())
 		}
+		if !t.yearInRange(tm) {
+			return nil, t.outOfRange(s)
+		}
 		return tm, nil
 	case TypeTime, TypeTimeTZ:
 		tod, err := parseTimeOfDay(v)
@@ -504,6 +507,18 @@ func parseDateTime(t DataType, s string) (time.Time, error) {
 	return time.Date(y, time.Month(m), d, c.h, c.m, c.s, c.ns, loc), nil
 }
 
+// yearInRange reports whether tm is written with a year from 0 to 9999: in
+// its own zone for dateTime.tz, in local time for date and dateTime, which
+// have no zone. A date with a zone, such as year 0 at +00:10, can fall
+// outside once moved to local time.
+func (t DataType) yearInRange(tm time.Time) bool {
+	if t != TypeDateTimeTZ {
+		tm = tm.In(time.Local)
+	}
+	y := tm.Year()
+	return y >= 0 && y <= 9999
+}
+
 func zoneLocation(off int) *time.Location {
 	if off == 0 {
 		return time.UTC
@@ -704,11 +719,11 @@ func (t DataType) Encode(v any) (string, error) {
 		if !ok {
 			break
 		}
+		if !t.yearInRange(tm) {
+			return "", t.outOfRange(show())
+		}
 		if t != TypeDateTimeTZ {
 			tm = tm.In(time.Local)
-		}
-		if y := tm.Year(); y < 0 || y > 9999 {
-			return "", t.outOfRange(show())
 		}
 		switch t {
 		case TypeDate:
