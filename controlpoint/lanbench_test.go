@@ -54,6 +54,8 @@ func TestMain(m *testing.M) {
 		"soap-goupnp":  roleSOAPGoupnp,
 		"wait-http":    roleWaitHTTP,
 		"describe-all": roleDescribeAll,
+		"fault-light":  roleFaultLight,
+		"fault-cp":     roleFaultCP,
 	})
 }
 

@@ -45,6 +45,10 @@ const (
 	// failureBackoff is how long a LOCATION that could not be described is
 	// left alone before an announcement may try it again.
 	failureBackoff = 30 * time.Second
+	// retryBackoff is how long a device whose re-description (after a
+	// reboot or a new CONFIGID) failed is left alone before its next
+	// announcement tries again.
+	retryBackoff = 2 * time.Second
 	// maxUSNs caps the advertisements tracked per device (3+2d+k of them).
 	maxUSNs = 256
 )
@@ -54,7 +58,13 @@ const (
 // new LOCATION, re-describes a device whose CONFIGID or BOOTID changes, and
 // forgets it at ssdp:byebye or when its advertisements expire. A device
 // reachable at two LOCATIONs (IPv4 and IPv6, or two interfaces) is in the
-// registry once per LOCATION.
+// registry once per LOCATION. A device whose address changes is followed:
+// each advertisement that comes again, on the same interface and IP family,
+// with a new LOCATION moves there, and the old LOCATION goes when it has no
+// advertisement left, whether or not a byebye came from the old address. A
+// re-description that fails (the device announced itself before it served
+// HTTP again) keeps the old description and is tried again at a later
+// announcement.
 //
 // The registry is bounded: at most MaxDevices LOCATIONs (described or not)
 // are kept, and its ssdp.Listener's own caps apply, so a flood of fake
@@ -82,7 +92,7 @@ type Registry struct {
 	mu      sync.Mutex
 	ctx     context.Context // Run's, for fetches
 	entries map[string]*regEntry
-	usnLoc  map[string]string // USN and sender -> LOCATION
+	usnLoc  map[string]string // USN and route (routeKey) -> LOCATION
 	subs    map[chan RegistryEvent]struct{}
 	dropped uint64
 	wg      sync.WaitGroup
@@ -92,13 +102,26 @@ type Registry struct {
 type regEntry struct {
 	loc      string
 	dev      *Device
-	usns     map[string]struct{}
+	usns     map[string]string // routeKey -> USN, of the advertisements naming loc
 	bootID   int32
 	configID int32
 	fetching bool
 	again    RegistryEventType // a re-fetch asked for while fetching
+	retry    RegistryEventType // a re-fetch that failed, to try again
 	failed   time.Time
 	last     ssdp.Entry // the latest advertisement
+}
+
+// routeKey names an advertisement the way the ssdp.Listener keys it: by
+// USN, interface and IP family. Not by sender: a device whose address
+// changed is the same advertisement, now from another address and at
+// another LOCATION, and its byebye from the old address may never come.
+func routeKey(en ssdp.Entry) string {
+	fam := "4"
+	if a := en.From.Addr(); a.Is6() && !a.Is4In6() {
+		fam = "6"
+	}
+	return en.USN + "\x00" + en.Interface + "\x00" + fam
 }
 
 func (r *Registry) client() *Client {
@@ -256,6 +279,28 @@ func (r *Registry) Lookup(key string) []*Device {
 	return out
 }
 
+// known reports whether the registry holds svc's device under some
+// LOCATION, described or still being described.
+func (r *Registry) known(svc *Service) bool {
+	if svc.owner == nil || svc.owner.Root == nil {
+		return false
+	}
+	udn := svc.owner.Root.Device.UDN
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range r.entries {
+		if e.dev != nil && e.dev.Root.Device.UDN == udn {
+			return true
+		}
+		for _, usn := range e.usns {
+			if u, _ := ssdp.SplitUSN(usn); u == udn {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (r *Registry) publish(ev RegistryEvent) {
 	for ch := range r.subs {
 		select {
@@ -272,7 +317,7 @@ func (r *Registry) handle(ev ssdp.Event) {
 	defer r.mu.Unlock()
 	r.init()
 	en := ev.Entry
-	ukey := en.USN + "\x00" + en.From.Addr().String()
+	ukey := routeKey(en)
 	switch ev.Type {
 	case ssdp.EventRemoved, ssdp.EventExpired:
 		loc, ok := r.usnLoc[ukey]
@@ -284,7 +329,7 @@ func (r *Registry) handle(ev ssdp.Event) {
 		if e == nil {
 			return
 		}
-		delete(e.usns, en.USN)
+		delete(e.usns, ukey)
 		root := e.dev != nil && (en.USN == e.dev.Root.Device.UDN || en.USN == e.dev.Root.Device.UDN+"::"+ssdp.RootDevice)
 		if len(e.usns) == 0 || (ev.Type == ssdp.EventRemoved && root) {
 			r.remove(e)
@@ -299,7 +344,7 @@ func (r *Registry) handle(ev ssdp.Event) {
 	}
 	if old, ok := r.usnLoc[ukey]; ok && old != loc {
 		if e := r.entries[old]; e != nil {
-			delete(e.usns, en.USN)
+			delete(e.usns, ukey)
 			if len(e.usns) == 0 {
 				r.remove(e)
 			}
@@ -315,11 +360,11 @@ func (r *Registry) handle(ev ssdp.Event) {
 			r.dropped++
 			return
 		}
-		e = &regEntry{loc: loc, usns: map[string]struct{}{}, bootID: en.BootID, configID: en.ConfigID}
+		e = &regEntry{loc: loc, usns: map[string]string{}, bootID: en.BootID, configID: en.ConfigID}
 		r.entries[loc] = e
 	}
-	if _, ok := e.usns[en.USN]; ok || len(e.usns) < maxUSNs {
-		e.usns[en.USN] = struct{}{}
+	if _, ok := e.usns[ukey]; ok || len(e.usns) < maxUSNs {
+		e.usns[ukey] = en.USN
 		r.usnLoc[ukey] = loc
 	}
 	e.last = en
@@ -334,6 +379,8 @@ func (r *Registry) handle(ev ssdp.Event) {
 		why = DeviceRebooted
 	case en.ConfigID >= 0 && e.configID >= 0 && en.ConfigID != e.configID:
 		why = DeviceUpdated
+	case e.retry != 0 && r.now().Sub(e.failed) >= retryBackoff:
+		why = e.retry // the device announces itself: it may answer now
 	default:
 		return
 	}
@@ -352,8 +399,10 @@ func (r *Registry) handle(ev ssdp.Event) {
 
 func (r *Registry) remove(e *regEntry) {
 	delete(r.entries, e.loc)
-	for u := range e.usns {
-		delete(r.usnLoc, u+"\x00"+e.last.From.Addr().String())
+	for k := range e.usns {
+		if r.usnLoc[k] == e.loc {
+			delete(r.usnLoc, k)
+		}
 	}
 	if e.dev != nil {
 		r.publish(RegistryEvent{Type: DeviceRemoved, Device: e.dev})
@@ -381,12 +430,20 @@ func (r *Registry) fetch(e *regEntry, why RegistryEventType) {
 		if err != nil {
 			r.logger().Debug("controlpoint: registry describe", "location", e.loc, "err", err)
 			e.failed = r.now() // an old description, if any, stays
+			if e.dev != nil {  // but is out of date: describe it again later
+				for _, w := range []RegistryEventType{why, e.again} {
+					if w != 0 && (e.retry == 0 || w == DeviceRebooted) {
+						e.retry = w
+					}
+				}
+			}
+			e.again = 0
 			return
 		}
 		if e.dev == nil {
 			why = DeviceAdded
 		}
-		e.dev, e.failed = d, time.Time{}
+		e.dev, e.failed, e.retry = d, time.Time{}, 0
 		r.publish(RegistryEvent{Type: why, Device: d})
 		if again := e.again; again != 0 {
 			e.again = 0

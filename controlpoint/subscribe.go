@@ -23,6 +23,12 @@ const DefaultSubscriptionTimeout = 1800 * time.Second
 // ErrNotEvented means a service has no event URL to subscribe to.
 var ErrNotEvented = errors.New("controlpoint: service has no event URL")
 
+// ErrDeviceGone means a Subscription's device left the network: its
+// Registry removed it (ssdp:byebye, or every advertisement expired), and
+// the subscription could not be renewed or made again after the time the
+// device last granted had run out.
+var ErrDeviceGone = errors.New("controlpoint: device gone")
+
 // Bounds of a subscription's buffers.
 const (
 	maxEarly   = 16  // NOTIFYs kept before the SUBSCRIBE response names the SID
@@ -77,8 +83,10 @@ func (e *Event) Value(name string) (any, bool) {
 // in SEQ order. It subscribes again, with a new callback path, when a SEQ
 // goes missing for a second, when the handler falls eventQueue events
 // behind, when a renewal fails (412 after a reboot, or no answer), when the
-// Registry reports that the device rebooted, and when Resubscribe is
-// called; failed attempts are retried with a growing delay of up to 30 s.
+// Registry reports that the device rebooted or moved to another address,
+// and when Resubscribe is called; failed attempts are retried with a
+// growing delay of up to 30 s. With a Registry, it gives up with
+// ErrDeviceGone once the device has left (see Run).
 //
 // A NOTIFY is refused when it comes from another address than the
 // device's (403; any address is allowed when the Client allows foreign
@@ -107,7 +115,9 @@ type Subscription struct {
 	// Registry, when set, is watched for the device's reboots: a
 	// DeviceRebooted event for the device's UDN, or a DeviceAdded with
 	// another BOOTID.UPNP.ORG, makes Run subscribe again at once, to the
-	// service as the new description gives it.
+	// service as the new description gives it (at its new address, if it
+	// moved). It is also how Run learns that the device has gone, and
+	// ends with ErrDeviceGone instead of retrying for ever.
 	Registry *Registry
 
 	mu    sync.Mutex
@@ -140,13 +150,21 @@ func (c *Client) Subscribe(ctx context.Context, svc *Service, handler func(*Even
 }
 
 // Run subscribes and calls Handler with each event until ctx is done, then
-// unsubscribes (waiting at most 2 s for the device) and returns nil.
+// unsubscribes (waiting at most 2 s for the device) and returns nil. A
+// SUBSCRIBE under way when ctx ends goes on for up to 2 s, so that a
+// subscription the device grants meanwhile is cancelled too; if that was
+// the first one, Run returns an error wrapping ctx's cause.
 //
 // It returns an error at once when the first SUBSCRIBE fails: the service
 // has no event URL (ErrNotEvented), the URL is not on the device's host
 // (ErrForeignHost), the device refuses (*HTTPError, such as 412 Precondition
 // Failed), does not answer in time, or answers without a SID. Later failures
-// are retried until ctx is done.
+// are retried until ctx is done, except that with a Registry, once the
+// Registry has removed the device and the time last granted has run out,
+// the next failure (or the removal, if it comes later) ends Run with an
+// error that wraps ErrDeviceGone and the last failure. Without a Registry
+// Run cannot tell a device that is gone from one that is unreachable for a
+// while, and keeps trying.
 func (s *Subscription) Run(ctx context.Context) error {
 	svc := s.Service
 	if svc == nil || s.Handler == nil {
@@ -168,7 +186,7 @@ func (s *Subscription) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer c.callbacks.release(cb)
+	defer func() { c.callbacks.release(cb) }() // cb changes when the device moves
 
 	var reboots <-chan RegistryEvent
 	if s.Registry != nil {
@@ -189,9 +207,23 @@ func (s *Subscription) Run(ctx context.Context) error {
 	renew := time.NewTimer(renewAfter(a.granted))
 	defer renew.Stop()
 	var (
-		delay time.Duration // before the next attempt, while a is nil
-		retry <-chan time.Time
+		delay   time.Duration // before the next attempt, while a is nil
+		retry   <-chan time.Time
+		lapse   = time.Now().Add(a.granted) // when the device forgets the last grant
+		removed bool                        // the Registry removed the device
+		lastErr error                       // of the last failed renewal or attempt
 	)
+	// gone reports whether the device has left: removed from the Registry
+	// (and not back under another LOCATION) after its grant ran out.
+	gone := func() error {
+		if !removed || time.Now().Before(lapse) || s.Registry.known(svc) {
+			return nil
+		}
+		if lastErr == nil {
+			return fmt.Errorf("%w: %s", ErrDeviceGone, svc.Type)
+		}
+		return fmt.Errorf("%w: %s: %w", ErrDeviceGone, svc.Type, lastErr)
+	}
 	// drop ends a: it delivers the events already in order, stops routing
 	// its callback path and, if bye, unsubscribes in the background.
 	var bg sync.WaitGroup
@@ -206,6 +238,46 @@ func (s *Subscription) Run(ctx context.Context) error {
 		a = nil
 		renew.Stop()
 		retry = time.After(delay)
+	}
+	// registryEvent follows the Registry: the device's reboot or move makes
+	// a new subscription, to the service as described now; its removal may
+	// mean it is gone.
+	registryEvent := func(ev RegistryEvent) error {
+		if !sameDevice(ev.Device, svc) {
+			return nil
+		}
+		if ev.Type == DeviceRemoved {
+			removed = !s.Registry.known(svc)
+			if a == nil {
+				return gone()
+			}
+			return nil
+		}
+		removed = false
+		if !rebooted(ev, svc) {
+			return nil
+		}
+		if a != nil {
+			// A reboot forgot the subscription, but a new BOOTID also
+			// follows a change of address or interface: say goodbye.
+			drop(true)
+		}
+		if n := ev.Device.serviceLike(svc); n != nil {
+			svc = n
+			// The device may have moved: call back on our address that
+			// reaches it now.
+			if l, err := localAddr(svc); err == nil && l != local {
+				if ncb, err := c.callbacks.acquire(c, l); err == nil {
+					c.callbacks.release(cb)
+					cb, local = ncb, l
+				} else {
+					c.logger().Debug("controlpoint: callback server", "local", l, "err", err)
+				}
+			}
+		}
+		delay = 0
+		retry = time.After(0)
+		return nil
 	}
 	for {
 		var events <-chan *Event
@@ -228,10 +300,16 @@ func (s *Subscription) Run(ctx context.Context) error {
 		case <-renew.C:
 			if granted, err := s.renew(ctx, c, a); err != nil {
 				c.logger().Debug("controlpoint: renewal failed, subscribing again", "service", svc.Type, "sid", a.sid, "err", err)
+				lastErr = err
+				if err := gone(); err != nil {
+					drop(false) // nobody left to unsubscribe from
+					return err
+				}
 				var he *HTTPError
 				drop(!errors.As(err, &he) || he.StatusCode != http.StatusPreconditionFailed)
 			} else {
 				a.granted = granted
+				lapse = time.Now().Add(granted)
 				renew.Reset(renewAfter(granted))
 			}
 		case <-resub:
@@ -243,27 +321,38 @@ func (s *Subscription) Run(ctx context.Context) error {
 				reboots = nil
 				continue
 			}
-			if !rebooted(ev, svc) {
-				continue
+			if err := registryEvent(ev); err != nil {
+				return err
 			}
-			if n := ev.Device.serviceLike(svc); n != nil {
-				svc = n
-			}
-			if a != nil {
-				drop(false) // the device forgot the subscription
-			}
-			delay = 0
-			retry = time.After(0)
 		case <-retry:
-			retry = nil
+			// The Registry may already know where the device went: look
+			// before trying the old URL, which can take Client.Timeout.
+			for pending := true; pending && reboots != nil; {
+				select {
+				case ev, ok := <-reboots:
+					if !ok {
+						reboots = nil
+					} else if err := registryEvent(ev); err != nil {
+						return err
+					}
+				default:
+					pending = false
+				}
+			}
+			retry = nil // this attempt is the one a reboot asks for
 			var err error
 			if a, err = s.subscribe(ctx, c, cb, svc); err != nil {
 				c.logger().Debug("controlpoint: subscribe", "service", svc.Type, "err", err)
+				lastErr = err
+				if err := gone(); err != nil {
+					return err
+				}
 				delay = min(max(2*delay, 500*time.Millisecond), maxBackoff)
 				retry = time.After(delay)
 				continue
 			}
 			delay = 0
+			lapse = time.Now().Add(a.granted)
 			renew.Reset(renewAfter(a.granted))
 		}
 	}
@@ -284,6 +373,12 @@ func (s *Subscription) drain(a *attempt) {
 // renewAfter is when to renew a subscription granted for d: half way.
 func renewAfter(d time.Duration) time.Duration {
 	return max(d/2, 250*time.Millisecond)
+}
+
+// sameDevice reports whether d is svc's device: the same root UDN.
+func sameDevice(d *Device, svc *Service) bool {
+	old := svc.owner
+	return old != nil && old.Root != nil && d != nil && d.Root != nil && d.Root.Device.UDN == old.Root.Device.UDN
 }
 
 // rebooted reports whether ev says that svc's device booted again: a
@@ -393,7 +488,22 @@ func (s *Subscription) subscribe(ctx context.Context, c *Client, cb *callbackSer
 	if len(s.StateVars) > 0 {
 		h["STATEVAR"] = gena.FormatStateVars(s.StateVars)
 	}
-	resp, err := c.genaRequest(ctx, "SUBSCRIBE", svc, h)
+	// A SUBSCRIBE cut off when ctx ends may have been granted already, and
+	// only the answer's SID can cancel it: the request outlives ctx by up to
+	// subscribeGrace, and a grant that comes in then is cancelled at once.
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(subscribeGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-rctx.Done():
+		}
+	})
+	defer stop()
+	resp, err := c.genaRequest(rctx, "SUBSCRIBE", svc, h)
 	if err != nil {
 		cb.remove(a)
 		return nil, err
@@ -405,8 +515,17 @@ func (s *Subscription) subscribe(ctx context.Context, c *Client, cb *callbackSer
 	}
 	a.granted = grantedTimeout(resp, s.timeout())
 	a.start(sid)
+	if err := context.Cause(ctx); err != nil {
+		cb.remove(a)
+		s.unsubscribe(ctx, c, a)
+		return nil, fmt.Errorf("controlpoint: SUBSCRIBE %s: %w", svc.EventSubURL, err)
+	}
 	return a, nil
 }
+
+// subscribeGrace is how long a SUBSCRIBE under way may go on after its
+// context ends, for the SID that lets it be cancelled.
+const subscribeGrace = 2 * time.Second
 
 // renew renews a's subscription and returns the time granted.
 func (s *Subscription) renew(ctx context.Context, c *Client, a *attempt) (time.Duration, error) {

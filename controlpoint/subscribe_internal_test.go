@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -100,25 +102,106 @@ func (f *fakeDevice) serve(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusMethodNotAllowed)
 }
 
+// hangDeadline bounds every wait for something that must happen: long
+// enough for a loaded machine under -race, so that it only catches hangs.
+const hangDeadline = 20 * time.Second
+
 // sub waits for the i-th new subscription.
 func (f *fakeDevice) sub(t *testing.T, i int) fakeSub {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
+	var s fakeSub
+	f.await(t, fmt.Sprintf("subscription #%d", i+1), func() bool {
+		if len(f.subs) > i {
+			s = f.subs[i]
+			return true
+		}
+		return false
+	})
+	return s
+}
+
+// await waits until cond, called with f.mu held, is true: it looks again
+// each time the device answers a request.
+func (f *fakeDevice) await(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(hangDeadline)
 	for {
 		f.mu.Lock()
-		if len(f.subs) > i {
-			s := f.subs[i]
-			f.mu.Unlock()
-			return s
-		}
+		ok := cond()
 		f.mu.Unlock()
+		if ok {
+			return
+		}
 		select {
 		case <-f.changed:
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(50 * time.Millisecond): // a change signalled while the channel was full
 		case <-deadline:
-			t.Fatalf("no subscription #%d", i+1)
+			t.Fatalf("the device did not see %s within %v", what, hangDeadline)
 		}
 	}
+}
+
+// unsubscribed waits until the device has seen an UNSUBSCRIBE for each of
+// sids.
+func (f *fakeDevice) unsubscribed(t *testing.T, sids ...string) {
+	t.Helper()
+	f.await(t, fmt.Sprintf("UNSUBSCRIBE of %v", sids), func() bool {
+		for _, sid := range sids {
+			if !slices.Contains(f.unsubs, sid) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// established waits until the subscription attempt behind the callback URL
+// callback knows its SID: its SUBSCRIBE response has been read, so that a
+// NOTIFY with another SID is refused instead of kept for later.
+func established(t *testing.T, c *Client, callback string) {
+	t.Helper()
+	token := callback[strings.LastIndexByte(callback, '/')+1:]
+	known := func() bool {
+		c.callbacks.mu.Lock()
+		defer c.callbacks.mu.Unlock()
+		for _, s := range c.callbacks.servers {
+			s.mu.Lock()
+			a := s.routes[token]
+			s.mu.Unlock()
+			if a != nil {
+				a.mu.Lock()
+				defer a.mu.Unlock()
+				return a.sid != ""
+			}
+		}
+		return false
+	}
+	waitFor(t, "the SUBSCRIBE response of "+callback, known)
+}
+
+// waitFor waits until cond is true and fails the test if that takes
+// longer than hangDeadline.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	if !eventually(cond) {
+		t.Fatalf("no %s within %v", what, hangDeadline)
+	}
+}
+
+// eventually reports whether cond becomes true within hangDeadline,
+// looking every millisecond.
+func eventually(cond func() bool) bool {
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(hangDeadline)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			return cond()
+		}
+	}
+	return true
 }
 
 func (f *fakeDevice) counts() (subs, renewals int, unsubs []string) {
@@ -202,8 +285,8 @@ func running(t *testing.T, s *Subscription) (<-chan *Event, func() error) {
 			cancel()
 			select {
 			case err = <-done:
-			case <-time.After(5 * time.Second):
-				err = errors.New("Run did not return within 5 s of cancel")
+			case <-time.After(hangDeadline):
+				err = fmt.Errorf("Run did not return within %v of cancel", hangDeadline)
 			}
 		})
 		return err
@@ -217,7 +300,7 @@ func next(t *testing.T, events <-chan *Event) *Event {
 	select {
 	case ev := <-events:
 		return ev
-	case <-time.After(5 * time.Second):
+	case <-time.After(hangDeadline):
 		t.Fatal("no event")
 	}
 	return nil
@@ -239,11 +322,16 @@ func TestNotifyChecks(t *testing.T) {
 		return
 	}
 	f := newFakeDevice(t)
-	events, stop := running(t, &Subscription{Client: &Client{}, Service: f.service(t), StateVars: []string{"Status"}})
+	c := &Client{}
+	events, stop := running(t, &Subscription{Client: c, Service: f.service(t), StateVars: []string{"Status"}})
 	sub := f.sub(t, 0)
 	if sub.statevar != "Status" {
 		t.Errorf("STATEVAR %q", sub.statevar)
 	}
+	// Until the SUBSCRIBE response names the SID, a NOTIFY of any SID is
+	// kept (TestEarlyNotify): the checks below are those of a subscription
+	// whose SID is known.
+	established(t, c, sub.callback)
 	body := propset("Status", "1", "Count", "7")
 	without := func(k string) map[string]string {
 		h := headers(sub.sid, 0)
@@ -303,10 +391,10 @@ func TestNotifyChecks(t *testing.T) {
 	if ev := next(t, events); ev.SEQ != 1 || ev.Vars[0].Value != uint32(8) {
 		t.Fatalf("SEQ 1: %+v", ev)
 	}
-	// A repeat is ignored; events out of order are put in order.
+	// A repeat is ignored; events out of order are put in order. SEQ 2
+	// follows SEQ 3 at once: a SEQ missing for gapWait means lost events.
 	sendNotify(t, "", sub.callback, headers(sub.sid, 1), propset("Count", "8"))
 	sendNotify(t, "", sub.callback, headers(sub.sid, 3), propset("Count", "10"))
-	quiet(t, events)
 	sendNotify(t, "", sub.callback, headers(sub.sid, 2), propset("Count", "9"))
 	for _, want := range []uint32{2, 3} {
 		if ev := next(t, events); ev.SEQ != want {
@@ -319,6 +407,7 @@ func TestNotifyChecks(t *testing.T) {
 	if second.callback == sub.callback {
 		t.Errorf("the new subscription reuses the callback path %s", sub.callback)
 	}
+	f.unsubscribed(t, sub.sid) // in the background, before the end
 	quiet(t, events)
 	if got := sendNotify(t, "", sub.callback, headers(sub.sid, 4), propset("Count", "11")); got != 412 {
 		t.Errorf("late event on the old subscription: %d, want 412", got)
@@ -373,9 +462,9 @@ func TestRenewal(t *testing.T) {
 	f.timeout = "Second-1"
 	_, stop := running(t, &Subscription{Client: &Client{}, Service: f.service(t), Timeout: 5 * time.Second})
 	f.sub(t, 0)
-	time.Sleep(1300 * time.Millisecond)
-	if subs, renewals, _ := f.counts(); subs != 1 || renewals < 2 {
-		t.Fatalf("%d subscriptions, %d renewals after 1.3 s of a 1 s grant", subs, renewals)
+	f.await(t, "two renewals", func() bool { return f.renewals >= 2 })
+	if subs, renewals, _ := f.counts(); subs != 1 {
+		t.Fatalf("%d subscriptions after %d renewals of a 1 s grant, want 1", subs, renewals)
 	}
 	f.mu.Lock()
 	f.renewStatus = 412
@@ -434,14 +523,25 @@ func TestSubscribeErrors(t *testing.T) {
 
 // TestSilentDevice: a device that accepts SUBSCRIBE, connects to the
 // callback and never sends anything (minidlna 1.3.0) costs nothing once
-// the subscription ends: Run returns at once, and goroutines do not grow.
+// the subscription ends: Run returns, every subscription the device granted
+// is cancelled, the idle connections are closed, and goroutines do not
+// grow. Rounds alternate between ending an established subscription (Run
+// returns nil) and ending Run while the device holds the answer to its
+// first SUBSCRIBE: the answer comes in within the 2 s the SUBSCRIBE may
+// outlive its context, so Run cancels that grant and returns an error
+// wrapping the context's cause.
 func TestSilentDevice(t *testing.T) {
 	if !netlab.Isolate(t) {
 		return
 	}
 	f := newFakeDevice(t)
-	var mu sync.Mutex
-	var conns []net.Conn
+	f.timeout = "Second-1" // a renewal every 500 ms shows Run past its first SUBSCRIBE
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+		hold  chan struct{} // when set, the SUBSCRIBE answer waits until it is closed
+		held  chan string   // told the SID of the SUBSCRIBE held
+	)
 	t.Cleanup(func() {
 		mu.Lock()
 		defer mu.Unlock()
@@ -450,42 +550,137 @@ func TestSilentDevice(t *testing.T) {
 		}
 	})
 	f.before = func(cb, sid string) {
-		go func() {
-			host := strings.TrimPrefix(cb, "http://")
-			host = host[:strings.IndexByte(host, '/')]
-			if c, err := net.Dial("tcp", host); err == nil {
-				mu.Lock()
-				conns = append(conns, c)
-				mu.Unlock()
-			}
-		}()
+		// The idle connection is open before the control point learns
+		// the SID.
+		host := strings.TrimPrefix(cb, "http://")
+		host = host[:strings.IndexByte(host, '/')]
+		c, err := net.Dial("tcp", host)
+		mu.Lock()
+		if err == nil {
+			conns = append(conns, c)
+		}
+		h, tell := hold, held
+		mu.Unlock()
+		if err != nil {
+			t.Errorf("connecting to the callback %s: %v", cb, err)
+		}
+		if h != nil {
+			tell <- sid
+			<-h
+		}
 	}
 	c := &Client{}
 	svc := f.service(t)
-	round := func() {
-		events, stop := running(t, &Subscription{Client: c, Service: svc})
-		time.Sleep(150 * time.Millisecond)
-		start := time.Now()
-		if err := stop(); err != nil {
-			t.Fatal(err)
-		}
-		if d := time.Since(start); d > time.Second {
-			t.Errorf("Run took %v to end", d)
-		}
-		quiet(t, events)
+	stopped := errors.New("the test ends the subscription")
+	start := func() (stop func() time.Time, done <-chan error) {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		s := &Subscription{Client: c, Service: svc, Handler: func(ev *Event) {
+			t.Errorf("an event from the silent device: SEQ %d %+v", ev.SEQ, ev.Vars)
+		}}
+		d := make(chan error, 1)
+		go func() { d <- s.Run(ctx) }()
+		t.Cleanup(func() { cancel(nil) })
+		return func() time.Time { cancel(stopped); return time.Now() }, d
 	}
-	round()
+	var slowest time.Duration // from cancel to Run's return: a figure, not a check
+	wait := func(done <-chan error, since time.Time) error {
+		t.Helper()
+		select {
+		case err := <-done:
+			slowest = max(slowest, time.Since(since))
+			return err
+		case <-time.After(hangDeadline):
+			t.Fatalf("Run did not return within %v of cancel", hangDeadline)
+			return nil
+		}
+	}
+	subsSoFar := func() int {
+		n, _, _ := f.counts()
+		return n
+	}
+	var expired []string // SIDs granted after the SUBSCRIBE had given up
+	establishedRound := func() {
+		n0 := subsSoFar()
+		_, renewals, _ := f.counts()
+		stop, done := start()
+		f.sub(t, n0)
+		f.await(t, "a renewal", func() bool { return f.renewals > renewals })
+		if err := wait(done, stop()); err != nil {
+			t.Fatalf("Run ended after its subscription was established: %v, want nil", err)
+		}
+	}
+	cancelled := 0
+	underWayRound := func() {
+		h, tell := make(chan struct{}), make(chan string, 1)
+		mu.Lock()
+		hold, held = h, tell
+		mu.Unlock()
+		stop, done := start()
+		var sid string
+		select {
+		case sid = <-tell:
+		case <-time.After(hangDeadline):
+			t.Fatalf("no SUBSCRIBE within %v", hangDeadline)
+		}
+		mu.Lock()
+		hold, held = nil, nil
+		mu.Unlock()
+		since := stop() // ctx ends while the device holds its answer
+		close(h)
+		switch err := wait(done, since); {
+		case errors.Is(err, stopped):
+			cancelled++ // the grant came in within the grace, and was cancelled
+		case errors.Is(err, context.Canceled):
+			// The answer took longer than the 2 s grace (a starved
+			// machine): the SUBSCRIBE gave up, and has no SID to cancel.
+			t.Logf("SUBSCRIBE gave up before the answer: %v", err)
+			expired = append(expired, sid)
+		default:
+			t.Fatalf("Run ended during its first SUBSCRIBE: %v, want an error wrapping the context's cause", err)
+		}
+	}
+	establishedRound()
 	before := runtime.NumGoroutine()
-	for range 20 {
-		round()
+	for range 10 {
+		underWayRound()
+		establishedRound()
 	}
-	time.Sleep(100 * time.Millisecond)
-	if after := runtime.NumGoroutine(); after > before+2 {
+	if cancelled == 0 {
+		t.Errorf("no grant that came in after the context ended was cancelled (%d SUBSCRIBEs gave up)", len(expired))
+	}
+	t.Logf("Run returned at most %v after cancel; %d of 10 grants during cancel were cancelled", slowest.Round(time.Millisecond), cancelled)
+
+	// Every subscription granted is cancelled, once.
+	f.mu.Lock()
+	var want []string
+	for _, s := range f.subs {
+		if !slices.Contains(expired, s.sid) {
+			want = append(want, s.sid)
+		}
+	}
+	f.mu.Unlock()
+	f.unsubscribed(t, want...)
+	if _, _, unsubs := f.counts(); len(unsubs) != len(want) {
+		t.Errorf("UNSUBSCRIBEs %v, want one each of %v", unsubs, want)
+	}
+	// The idle connections are closed, and the goroutines that served them
+	// are gone.
+	mu.Lock()
+	idle := slices.Clone(conns)
+	mu.Unlock()
+	if len(idle) != len(f.subs) {
+		t.Errorf("%d idle connections for %d SUBSCRIBEs", len(idle), len(f.subs))
+	}
+	for _, conn := range idle {
+		conn.SetReadDeadline(time.Now().Add(hangDeadline))
+		var b [1]byte
+		if _, err := conn.Read(b[:]); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("an idle connection to a callback server of a finished Run: read %v", err)
+		}
+	}
+	if !eventually(func() bool { return runtime.NumGoroutine() <= before+2 }) {
 		buf := make([]byte, 1<<20)
-		t.Errorf("goroutines %d -> %d after 20 silent subscriptions\n%s", before, after, buf[:runtime.Stack(buf, true)])
-	}
-	if subs, _, unsubs := f.counts(); subs != 21 || len(unsubs) != 21 {
-		t.Errorf("%d SUBSCRIBE, %d UNSUBSCRIBE, want 21 each", subs, len(unsubs))
+		t.Errorf("goroutines %d -> %d after 20 more silent subscriptions\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
 	}
 }
 

@@ -78,6 +78,7 @@ func newLight(t *testing.T) (*device.Server, *httptest.Server) {
 	s := &device.Server{Device: d}
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
+	t.Cleanup(func() { s.Close() })
 	return s, ts
 }
 

@@ -158,10 +158,14 @@ func (s *Server) events() *publisher {
 			// A callback is an IP literal checked when the subscription was
 			// made; never follow a redirect elsewhere.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			// A subscription uses one connection at a time: every
+			// subscription of a control point may keep its own alive, or
+			// most NOTIFYs to one that holds several would open a new
+			// connection (about twice the CPU per NOTIFY).
 			Transport: &http.Transport{
 				Proxy:               nil,
 				DialContext:         (&net.Dialer{Timeout: cfg.Timeout, Control: dialIPOnly}).DialContext,
-				MaxIdleConnsPerHost: 2,
+				MaxIdleConnsPerHost: cfg.MaxPerRequester,
 				IdleConnTimeout:     30 * time.Second,
 			},
 		}
@@ -441,21 +445,29 @@ func (p *publisher) publish(svc *Service, changed []string) {
 		if len(ev) == 0 {
 			return
 		}
+		// The values are captured under p.mu, so that events are queued
+		// in the order their values were set: capturing first, a Set could
+		// queue an older value after a later Set's newer one, and leave
+		// subscribers stale.
+		p.mu.Lock()
 		svc.mu.RLock()
 		props := properties(svc, ev)
 		svc.mu.RUnlock()
-		p.fanout(svc, props)
+		p.fanoutLocked(svc, props)
+		p.mu.Unlock()
 		return
 	}
+	p.mu.Lock()
 	svc.mu.Lock()
 	ev, mc := split(svc, p.moderate(svc, changed))
 	props := properties(svc, ev)
 	svc.mu.Unlock()
+	if len(props) > 0 {
+		p.fanoutLocked(svc, props)
+	}
+	p.mu.Unlock()
 	if len(mc) > 0 {
 		p.s.multicast(svc, mc)
-	}
-	if len(props) > 0 {
-		p.fanout(svc, props)
 	}
 }
 
@@ -474,11 +486,10 @@ func split(svc *Service, changed []string) (ev, mc []string) {
 	return ev, mc
 }
 
-// fanout queues props for every subscriber of svc whose subscription covers
-// them.
-func (p *publisher) fanout(svc *Service, props []gena.Property) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+// fanoutLocked queues props for every subscriber of svc whose subscription
+// covers them. p.mu must be held from before the values were captured (see
+// publish); locks are taken in the order p.mu, svc.mu, p.modMu.
+func (p *publisher) fanoutLocked(svc *Service, props []gena.Property) {
 	now := time.Now()
 	for _, sub := range p.subs {
 		if sub.svc != svc {
@@ -513,9 +524,10 @@ func properties(svc *Service, vars []string) []gena.Property {
 	return props
 }
 
-// deliver sends sub's events in order until it ends. A delivery that fails
-// on every callback URL counts as a failure; three in a row end the
-// subscription. SEQ advances with every message, delivered or not.
+// deliver sends sub's events in order until it ends, or expires unrenewed.
+// A delivery that fails on every callback URL counts as a failure; three in a
+// row end the subscription. SEQ advances with every message, delivered or
+// not.
 func (p *publisher) deliver(sub *subscription) {
 	// The initial event follows the SUBSCRIBE response (UDA 4.1.2), but GUPnP
 	// control points drop a NOTIFY that overtakes their reading of that
@@ -525,6 +537,11 @@ func (p *publisher) deliver(sub *subscription) {
 		return
 	case <-time.After(initialEventDelay):
 	}
+	// A subscriber that vanished without UNSUBSCRIBE must not keep this
+	// goroutine and its queue: drop the subscription when it expires, even if
+	// no SUBSCRIBE or change comes to sweep it.
+	expiry := time.NewTimer(p.untilExpiry(sub))
+	defer expiry.Stop()
 	failures := 0
 	for {
 		props := sub.pop()
@@ -534,6 +551,16 @@ func (p *publisher) deliver(sub *subscription) {
 				return
 			case <-sub.wake:
 				continue
+			case <-expiry.C:
+				if d := p.untilExpiry(sub); d > 0 {
+					expiry.Reset(d) // renewed meanwhile
+					continue
+				}
+				p.s.logger().Info("subscription expired", "sid", sub.sid)
+				p.mu.Lock()
+				p.drop(sub)
+				p.mu.Unlock()
+				return
 			}
 		}
 		select {
@@ -548,10 +575,12 @@ func (p *publisher) deliver(sub *subscription) {
 		}
 		ok := false
 		for _, cb := range sub.callbacks {
-			if p.notify(cb, sub, body) == nil {
+			err := p.notify(cb, sub, body)
+			if err == nil {
 				ok = true
 				break
 			}
+			p.s.logger().Debug("device: NOTIFY failed", "sid", sub.sid, "seq", sub.seq, "callback", cb, "err", err)
 		}
 		sub.seq = gena.NextSEQ(sub.seq)
 		if ok {
@@ -599,6 +628,33 @@ func (p *publisher) notify(cb *url.URL, sub *subscription, body []byte) error {
 	return nil
 }
 
+// untilExpiry returns how long sub has left; at most 0 once it expired.
+func (p *publisher) untilExpiry(sub *subscription) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return time.Until(sub.expires)
+}
+
+// Close ends every event subscription, without further NOTIFY, and stops the
+// timers of moderated variables, so that no goroutine of s is left; new
+// SUBSCRIBEs get 503. ListenAndServe does it when it returns; call Close when
+// a Server mounted in a mux of your own stops serving. It returns nil.
+func (s *Server) Close() error {
+	s.events().close()
+	return nil
+}
+
+// open lets subscriptions and moderated events in again after close, for a
+// Server whose ListenAndServe runs again.
+func (p *publisher) open() {
+	p.modMu.Lock()
+	p.modClosed = false
+	p.modMu.Unlock()
+	p.mu.Lock()
+	p.closed = false
+	p.mu.Unlock()
+}
+
 // close ends every subscription and stops the timers of moderated variables.
 func (p *publisher) close() {
 	p.stopModeration()
@@ -608,4 +664,7 @@ func (p *publisher) close() {
 	for _, sub := range p.subs {
 		p.drop(sub)
 	}
+	// Kept-alive NOTIFY connections would hold two goroutines each (and
+	// one of the subscriber's) until IdleConnTimeout.
+	p.client.CloseIdleConnections()
 }

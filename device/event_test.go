@@ -92,6 +92,7 @@ func TestSubscribeAndNotify(t *testing.T) {
 	s := &device.Server{Device: binarylight.New("Evented", lightUDN)}
 	ts := httptest.NewServer(s)
 	defer ts.Close()
+	defer s.Close() // ends the subscriptions' delivery goroutines
 	k := newSink(t)
 	resp := genaReq(t, "SUBSCRIBE", ts.URL+powerEvent, map[string]string{
 		"CALLBACK": "<" + k.URL + "/cb>", "NT": "upnp:event", "TIMEOUT": "Second-infinite"})
@@ -155,6 +156,7 @@ func TestStateVarSubset(t *testing.T) {
 	s := &device.Server{Device: binarylight.New("Evented", lightUDN)}
 	ts := httptest.NewServer(s)
 	defer ts.Close()
+	defer s.Close() // ends the subscriptions' delivery goroutines
 	k := newSink(t)
 	resp := genaReq(t, "SUBSCRIBE", ts.URL+dimEvent, map[string]string{
 		"CALLBACK": "<" + k.URL + ">", "NT": "upnp:event", "STATEVAR": " LoadLevelStatus "})
@@ -183,6 +185,7 @@ func TestSlowSubscriber(t *testing.T) {
 	s := &device.Server{Device: binarylight.New("Evented", lightUDN), Eventing: device.Eventing{Timeout: 200 * time.Millisecond}}
 	ts := httptest.NewServer(s)
 	defer ts.Close()
+	defer s.Close() // ends the subscriptions' delivery goroutines
 	good, slow := newSink(t), newSink(t)
 	slow.block = make(chan struct{})
 	defer close(slow.block)
@@ -236,6 +239,7 @@ func TestSubscriptionCaps(t *testing.T) {
 	s := &device.Server{Device: binarylight.New("Evented", lightUDN), Eventing: device.Eventing{MaxPerRequester: 2}}
 	ts := httptest.NewServer(s)
 	defer ts.Close()
+	defer s.Close() // ends the subscriptions' delivery goroutines
 	k := newSink(t)
 	for i, want := range []int{200, 200, 503} {
 		resp := genaReq(t, "SUBSCRIBE", ts.URL+powerEvent, map[string]string{"CALLBACK": "<" + k.URL + ">", "NT": "upnp:event"})

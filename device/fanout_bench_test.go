@@ -110,6 +110,7 @@ func fanoutLight(tb testing.TB, timeout time.Duration) (*device.Device, *httptes
 	s := &device.Server{Device: d, Eventing: device.Eventing{MaxSubscriptions: 4 * fanout, MaxPerRequester: 4 * fanout, Timeout: timeout}}
 	ts := httptest.NewServer(s)
 	tb.Cleanup(ts.Close)
+	tb.Cleanup(func() { s.Close() })
 	return d, ts
 }
 

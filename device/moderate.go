@@ -134,12 +134,14 @@ func (s *Service) noteEvented(name, value string) {
 // the end of its interval, unless it is no longer worth an event.
 func (p *publisher) flushModerated(svc *Service, name string) {
 	m := svc.Moderation[name]
+	p.mu.Lock() // held from capture to queueing, as in publish
 	svc.mu.Lock()
 	p.modMu.Lock()
 	st := p.mods[modKey{svc, name}]
 	if st == nil || p.modClosed {
 		p.modMu.Unlock()
 		svc.mu.Unlock()
+		p.mu.Unlock()
 		return
 	}
 	st.timer = nil
@@ -155,16 +157,18 @@ func (p *publisher) flushModerated(svc *Service, name string) {
 	p.modMu.Unlock()
 	if !send {
 		svc.mu.Unlock()
+		p.mu.Unlock()
 		return
 	}
 	ev, mc := split(svc, []string{name})
 	props := properties(svc, ev)
 	svc.mu.Unlock()
+	if len(props) > 0 {
+		p.fanoutLocked(svc, props)
+	}
+	p.mu.Unlock()
 	if len(mc) > 0 {
 		p.s.multicast(svc, mc)
-	}
-	if len(props) > 0 {
-		p.fanout(svc, props)
 	}
 }
 

@@ -354,6 +354,7 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	s.mu.Lock()
 	s.down = false
 	s.mu.Unlock()
+	s.events().open() // closed when an earlier run returned
 	if err := s.listen(); err != nil {
 		return err
 	}
@@ -373,6 +374,7 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	port := uint16(s.port)
 	s.mu.Unlock()
 	adv.Location = func(local netip.Addr) string {
+		s.ensureListener(local) // never announce an address not served yet
 		return "http://" + netip.AddrPortFrom(local, port).String() + "/desc.xml"
 	}
 	if adv.Logger == nil {
@@ -489,30 +491,71 @@ func (s *Server) listen() error {
 			s.logger().Debug("device: listen", "addr", a, "err", err)
 			continue
 		}
-		ap := ln.Addr().(*net.TCPAddr).AddrPort()
-		ap = netip.AddrPortFrom(ap.Addr().Unmap().WithZone(a.Zone()), ap.Port())
+		ap := s.serveOn(ln, a.Zone())
 		if port == 0 {
 			port = int(ap.Port())
 		}
 		s.port = port
-		h := &http.Server{Handler: s, ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: 30 * time.Second,
-			WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: MaxHeaderBytes,
-			ErrorLog: slog.NewLogLogger(s.logger().Handler(), slog.LevelDebug)}
-		s.https[ap] = h
-		s.logger().Info("listening", "addr", ap)
-		go h.Serve(ln)
 	}
+	gone := false
 	for ap, h := range s.https {
 		if !want[ap.Addr()] {
 			s.logger().Info("address gone, listener closed", "addr", ap)
 			h.Close()
 			delete(s.https, ap)
+			gone = true
 		}
+	}
+	if gone {
+		// A kept-alive NOTIFY connection from the address that went away
+		// would swallow the next event until it timed out.
+		s.events().client.CloseIdleConnections()
 	}
 	if len(s.https) == 0 {
 		return fmt.Errorf("device: no address to listen on among %v: %w", addrs, ssdp.ErrNoInterface)
 	}
 	return nil
+}
+
+// serveOn serves HTTP on ln, whose address has the given zone, and returns
+// that address; s.mu held.
+func (s *Server) serveOn(ln net.Listener, zone string) netip.AddrPort {
+	ap := ln.Addr().(*net.TCPAddr).AddrPort()
+	ap = netip.AddrPortFrom(ap.Addr().Unmap().WithZone(zone), ap.Port())
+	h := &http.Server{Handler: s, ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: MaxHeaderBytes,
+		ErrorLog: slog.NewLogLogger(s.logger().Handler(), slog.LevelDebug)}
+	s.https[ap] = h
+	s.logger().Info("listening", "addr", ap)
+	go h.Serve(ln)
+	return ap
+}
+
+// ensureListener opens the HTTP listener on local, an address the SSDP
+// advertiser is about to announce, when the poll of followAddrs has not
+// opened it yet: the advertiser polls the interfaces on its own timer, and
+// a control point that fetches a new LOCATION at once must find it served.
+// IPv6 link-local addresses, which come without their zone, are left to
+// listen.
+func (s *Server) ensureListener(local netip.Addr) {
+	if local.Is6() && local.IsLinkLocalUnicast() {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down || s.port == 0 || s.https == nil {
+		return
+	}
+	ap := netip.AddrPortFrom(local, uint16(s.port))
+	if _, ok := s.https[ap]; ok {
+		return
+	}
+	ln, err := net.Listen("tcp", ap.String())
+	if err != nil {
+		s.logger().Debug("device: listen", "addr", local, "err", err)
+		return
+	}
+	s.serveOn(ln, "")
 }
 
 // interfaceAddrs lists the unicast addresses of the chosen interfaces, in

@@ -18,6 +18,12 @@ func TestMain(m *testing.M) {
 	netlab.Main(m, map[string]netlab.Role{
 		"upnp":        func(ctx context.Context, args []string) int { return Main(ctx, args, os.Stdout, os.Stdout) },
 		"goupnp-call": roleGoupnpCall,
+
+		"scale-devices":  roleScaleDevices,
+		"scale-discover": roleScaleDiscover,
+		"scale-registry": roleScaleRegistry,
+		"gena-light":     roleGenaLight,
+		"gena-probe":     roleGenaProbe,
 	})
 }
 

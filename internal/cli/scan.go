@@ -138,9 +138,12 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// searchMX picks the MX that lets answers arrive within timeout.
+// searchMX picks the MX that lets answers arrive within timeout with time
+// left to describe the devices: the search is sent again a second later
+// (ssdp.SearchRequest.Interval) and answers come up to MX seconds after
+// each send, so the window closes MX+2 s after the start.
 func searchMX(timeout time.Duration) int {
-	return max(1, min(5, int((timeout-1100*time.Millisecond)/time.Second)))
+	return max(1, min(5, int((timeout-2100*time.Millisecond)/time.Second)))
 }
 
 func runScan(ctx context.Context, e *env, args []string) error {

@@ -96,7 +96,8 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 	}
 	for _, svc := range svcs {
 		wg.Go(func() {
-			if err := c.Subscribe(ctx, svc, show); err != nil {
+			err := c.Subscribe(ctx, svc, show)
+			if err != nil && ctx.Err() == nil { // not Ctrl-C during the SUBSCRIBE
 				mu.Lock()
 				failed++
 				fmt.Fprintf(e.stderr, "upnp watch: %s: %v\n", shortType(svc.Type), err)

@@ -24,12 +24,13 @@ const testPort = "19001"
 
 func TestMain(m *testing.M) {
 	netlab.Main(m, map[string]netlab.Role{
-		"addrs": addrs,
-		"recv":  recv,
-		"send":  send,
-		"sleep": sleep,
-		"exit":  exit,
-		"panic": func(context.Context, []string) int { panic("role panics on purpose") },
+		"addrs":  addrs,
+		"recv":   recv,
+		"send":   send,
+		"beacon": beacon,
+		"sleep":  sleep,
+		"exit":   exit,
+		"panic":  func(context.Context, []string) int { panic("role panics on purpose") },
 	})
 }
 
@@ -109,6 +110,50 @@ func send(ctx context.Context, args []string) int {
 	return 0
 }
 
+// beacon is send again and again: it sends args[3], followed by " #" and
+// the datagram's number from 0, to group args[1] port testPort out of
+// interface args[2] every beaconInterval, at most beaconSends times, until
+// ctx ends. A datagram can be lost without the
+// sender knowing, for instance while a link that just came up is still
+// being activated (Linux does that asynchronously, after the carrier): a
+// test that must see one multicast datagram arrive keeps sending until it
+// does.
+func beacon(ctx context.Context, args []string) int {
+	network, group, ifname, payload := args[0], args[1], args[2], args[3]
+	if network == "udp6" {
+		group += "%" + ifname
+	}
+	c, err := net.Dial(network, net.JoinHostPort(group, testPort))
+	if err != nil {
+		fmt.Println(err)
+		return 1
+	}
+	defer c.Close()
+	tick := time.NewTicker(beaconInterval)
+	defer tick.Stop()
+	for i := range beaconSends {
+		if _, err := fmt.Fprintf(c, "%s #%d", payload, i); err != nil {
+			fmt.Println(err)
+			return 1
+		}
+		if i == 0 {
+			fmt.Println("sending from", c.LocalAddr())
+		}
+		select {
+		case <-ctx.Done():
+			return 0
+		case <-tick.C:
+		}
+	}
+	fmt.Println("gave up after", beaconSends, "datagrams")
+	return 0
+}
+
+const (
+	beaconInterval = 50 * time.Millisecond
+	beaconSends    = 400 // 20 s
+)
+
 // sleep prints "ready" and waits for ctx to end.
 func sleep(ctx context.Context, args []string) int {
 	fmt.Println("ready")
@@ -135,6 +180,31 @@ func ready(t *testing.T, p *netlab.Proc) {
 	if err := p.WaitForLine(timeout(t), "ready"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// broadcast sends payload from host from to group until it stops the
+// returned beacon (at most beaconSends times), so that the receivers
+// get it even if the first datagrams are lost.
+func broadcast(t *testing.T, from *netlab.Host, network, group, payload string) *netlab.Proc {
+	t.Helper()
+	b := from.Start(t, "beacon", network, group, from.Interface, payload)
+	t.Cleanup(func() { b.Stop() })
+	return b
+}
+
+// received waits until r prints want, which b is sending, and logs which
+// datagram came first.
+func received(t *testing.T, r, b *netlab.Proc, want string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	for line := range r.Follow(ctx) {
+		if strings.Contains(line, want) {
+			t.Logf("%s: %s", r, line)
+			return
+		}
+	}
+	t.Fatalf("%s did not print %q: %v\n%s\nsender %s:\n%s", r, want, ctx.Err(), strings.Join(r.Lines(), "\n"), b, strings.Join(b.Lines(), "\n"))
 }
 
 // transmit sends payload from host from, and returns after it was sent.
@@ -244,11 +314,8 @@ func TestLAN(t *testing.T) {
 	t.Run("IPv4Multicast", func(t *testing.T) {
 		r := h2.Start(t, "recv", "udp4", "239.255.255.250", h2.Interface)
 		ready(t, r)
-		transmit(t, h1, "udp4", "239.255.255.250", "hello4")
-		want := "got " + h1.IPv4.String() + " hello4"
-		if err := r.WaitForLine(timeout(t), want); err != nil {
-			t.Fatal(err)
-		}
+		b := broadcast(t, h1, "udp4", "239.255.255.250", "hello4")
+		received(t, r, b, "got "+h1.IPv4.String()+" hello4")
 	})
 
 	t.Run("IPv6Multicast", func(t *testing.T) {
@@ -256,12 +323,9 @@ func TestLAN(t *testing.T) {
 		r3 := h3.Start(t, "recv", "udp6", "ff02::c", h3.Interface) // no IPv4
 		ready(t, r2)
 		ready(t, r3)
-		transmit(t, h1, "udp6", "ff02::c", "hello6")
-		want := "got " + h1.IPv6LinkLocal.String() + " hello6"
+		b := broadcast(t, h1, "udp6", "ff02::c", "hello6")
 		for _, r := range []*netlab.Proc{r2, r3} {
-			if err := r.WaitForLine(timeout(t), want); err != nil {
-				t.Fatal(err)
-			}
+			received(t, r, b, "got "+h1.IPv6LinkLocal.String()+" hello6")
 		}
 	})
 
@@ -275,17 +339,19 @@ func TestLAN(t *testing.T) {
 			t.Errorf("lan0 after LinkDown:\n%s", out)
 		}
 		lan.LinkUp(t, h2)
-		transmit(t, h1, "udp4", "239.255.255.250", "found")
-		ctx := timeout(t)
+		b := broadcast(t, h1, "udp4", "239.255.255.250", "found")
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
 		for line := range r.Follow(ctx) {
 			if strings.Contains(line, "lost") {
 				t.Errorf("received while the link was down: %q", line)
 			}
 			if strings.Contains(line, "found") {
+				t.Logf("%s: %s", r, line)
 				return
 			}
 		}
-		t.Fatalf("nothing after LinkUp: %v\n%s", ctx.Err(), strings.Join(r.Lines(), "\n"))
+		t.Fatalf("nothing after LinkUp: %v\n%s\nsender %s:\n%s", ctx.Err(), strings.Join(r.Lines(), "\n"), b, strings.Join(b.Lines(), "\n"))
 	})
 
 	t.Run("AddAddr", func(t *testing.T) {
@@ -318,10 +384,9 @@ func TestIsolation(t *testing.T) {
 	rb := b.Host(2).Start(t, "recv", "udp4", "239.255.255.250", "lan0")
 	ready(t, ra)
 	ready(t, rb)
-	transmit(t, a.Host(1), "udp4", "239.255.255.250", "for-a")
-	if err := ra.WaitForLine(timeout(t), "for-a"); err != nil {
-		t.Fatal(err)
-	}
+	beacon := broadcast(t, a.Host(1), "udp4", "239.255.255.250", "for-a")
+	received(t, ra, beacon, "for-a")
+	// The beacon goes on meanwhile.
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	if err := rb.WaitForLine(ctx, "for-a"); err == nil {

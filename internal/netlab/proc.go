@@ -35,10 +35,13 @@ type Role func(ctx context.Context, args []string) int
 // Main is the body of TestMain in packages that use Host.Start, and does not
 // return. In a process started by Host.Start it runs the role named there
 // and exits with its result, or with 2 when roles has no such role.
-// Otherwise it runs the tests: os.Exit(m.Run()).
+// Otherwise it runs the tests and, if they pass, checks that they left no
+// goroutine running (go.uber.org/goleak, after a grace of 10 s for
+// goroutines still ending): a leak fails the run with the leaked stacks.
+// Packages that need no roles call Main(m, nil) for that check alone.
 func Main(m *testing.M, roles map[string]Role) {
 	if len(os.Args) < 2 || !strings.HasPrefix(os.Args[1], roleFlag) {
-		os.Exit(m.Run())
+		os.Exit(runTests(m, os.Stderr, leakGrace))
 	}
 	name := strings.TrimPrefix(os.Args[1], roleFlag)
 	role := roles[name]

@@ -3,6 +3,7 @@ package soap
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/seedb72249f9/upnp"
@@ -45,11 +46,15 @@ func ParseSOAPAction(h string) (serviceType, action string, err error) {
 	return serviceType, action, nil
 }
 
+// badSOAPAction quotes at most 128 bytes of h, counted after quoting: a
+// header of bytes that are not UTF-8 would otherwise make a message four
+// times as long.
 func badSOAPAction(h string) error {
-	if len(h) > 128 {
-		h = h[:128] + "..."
+	q := strconv.Quote(h)
+	if len(q) > 128 {
+		q = q[:128] + "..."
 	}
-	return fmt.Errorf("%w: %q", ErrBadSOAPAction, h)
+	return fmt.Errorf("%w: %s", ErrBadSOAPAction, q)
 }
 
 // ReadBody reads r to its end, up to max bytes (MaxBody if max <= 0), for
