@@ -535,6 +535,16 @@ func (l *eventLog) last() (val uint64, n int) {
 	return l.vals[len(l.vals)-1], len(l.vals)
 }
 
+// maxSeq returns the highest SEQ received, and whether any was.
+func (l *eventLog) maxSeq() (uint32, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.seqs) == 0 {
+		return 0, false
+	}
+	return slices.Max(l.seqs), true
+}
+
 // check verifies what the design promises a healthy subscriber. failed
 // holds the SEQs of the NOTIFYs the device reports it gave up on (its
 // timeout ran out on a starved machine; nil when none): those may arrive

@@ -68,6 +68,9 @@ func isolate(t *testing.T, fresh bool) bool {
 	if testing.Verbose() {
 		args = append(args, "-test.v")
 	}
+	if testing.Short() {
+		args = append(args, "-test.short")
+	}
 	cmd := exec.Command("unshare", args...)
 	cmd.Env = append(os.Environ(), isoEnv+"="+t.Name())
 	var out bytes.Buffer
