@@ -6,7 +6,6 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
-	"unsafe"
 )
 
 // Kind says which of the three SSDP message shapes a Message has.
@@ -158,7 +157,6 @@ func Parse(b []byte) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.own(extra)
 	var (
 		p *Message
 		x []Header // where Extra goes
@@ -473,9 +471,7 @@ func (m *Message) parse(b []byte, extra []Header) ([]Header, error) {
 	if len(b) == 0 {
 		return nil, &ParseError{Line: 1, Reason: reasonEmpty}
 	}
-	// A view of b, not a copy: Parse calls own before it returns, which moves
-	// every string that refers to s into a copy of its own.
-	s := unsafe.String(unsafe.SliceData(b), len(b))
+	s := string(b) // the only copy: every string in m is a substring of s
 	m.BootID, m.NextBootID, m.ConfigID = -1, -1, -1
 	var seen uint32 // known headers whose field is filled
 	pos := 0
@@ -528,101 +524,6 @@ func (m *Message) parse(b []byte, extra []Header) ([]Header, error) {
 		}
 	}
 	return extra, nil
-}
-
-// own makes m and extra independent of the datagram parse read them from:
-// every string that is not a well-known constant is copied into one new
-// string, in one allocation sized for the values alone (no names of known
-// headers, no line ends). An NT or ST that ends the USN, as in
-// "uuid:X::urn:...:MediaRenderer:1", shares the USN's bytes.
-func (m *Message) own(extra []Header) {
-	usn := m.USN // the view; m.USN is replaced first
-	fields := [...]*string{&m.USN, &m.NT, &m.ST, &m.Host, &m.NTS, &m.Location,
-		&m.Server, &m.Agent, &m.MAN, &m.Date, &m.CPFN, &m.CPUUID}
-	n := 0
-	for i, p := range fields {
-		if v := *p; v != "" && wellKnown(v) == "" && (i == 0 || !usnTail(v, usn)) {
-			n += len(v)
-		}
-	}
-	for _, h := range extra {
-		n += len(h.Name) + len(h.Value)
-	}
-	var sb strings.Builder
-	sb.Grow(n)
-	for i, p := range fields {
-		if v := *p; v != "" && wellKnown(v) == "" && (i == 0 || !usnTail(v, usn)) {
-			sb.WriteString(v)
-		}
-	}
-	for _, h := range extra {
-		sb.WriteString(h.Name)
-		sb.WriteString(h.Value)
-	}
-	c, off := sb.String(), 0
-	next := func(l int) string {
-		v := c[off : off+l]
-		off += l
-		return v
-	}
-	for i, p := range fields {
-		v := *p
-		switch {
-		case v == "":
-		case wellKnown(v) != "":
-			*p = wellKnown(v)
-		case i > 0 && usnTail(v, usn):
-			*p = m.USN[len(m.USN)-len(v):]
-		default:
-			*p = next(len(v))
-		}
-	}
-	for i := range extra {
-		extra[i].Name = next(len(extra[i].Name))
-		extra[i].Value = next(len(extra[i].Value))
-	}
-}
-
-// HOST values of multicast messages.
-const (
-	hostV4     = "239.255.255.250:1900"
-	hostV6     = "[FF02::C]:1900"
-	hostV6Site = "[FF05::C]:1900"
-)
-
-// wellKnown returns the constant equal to v when v is a value many messages
-// carry, so that Parse need not copy it, or "".
-func wellKnown(v string) string {
-	switch v {
-	case Alive:
-		return Alive
-	case ByeBye:
-		return ByeBye
-	case Update:
-		return Update
-	case All:
-		return All
-	case RootDevice:
-		return RootDevice
-	case Discover:
-		return Discover
-	case hostV4:
-		return hostV4
-	case hostV6:
-		return hostV6
-	case hostV6Site:
-		return hostV6Site
-	}
-	return ""
-}
-
-// usnTail reports whether v is usn itself or the part of usn after "::".
-func usnTail(v, usn string) bool {
-	if len(v) == len(usn) {
-		return v == usn
-	}
-	k := len(usn) - len(v)
-	return k > 2 && usn[k-2:k] == "::" && usn[k:] == v
 }
 
 // parseStartLine sets m.Kind from the first line.

@@ -525,9 +525,9 @@ func hostHeader(g netip.AddrPort) string {
 	}
 	switch g.Addr() {
 	case GroupV6Link.Addr():
-		return hostV6
+		return "[FF02::C]:1900"
 	case GroupV6Site.Addr():
-		return hostV6Site
+		return "[FF05::C]:1900"
 	}
 	return g.String()
 }
