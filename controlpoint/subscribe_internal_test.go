@@ -668,8 +668,8 @@ func TestSilentDevice(t *testing.T) {
 	mu.Lock()
 	idle := slices.Clone(conns)
 	mu.Unlock()
-	if len(idle) != len(f.subs) {
-		t.Errorf("%d idle connections for %d SUBSCRIBEs", len(idle), len(f.subs))
+	if subs, _, _ := f.counts(); len(idle) != subs {
+		t.Errorf("%d idle connections for %d SUBSCRIBEs", len(idle), subs)
 	}
 	for _, conn := range idle {
 		conn.SetReadDeadline(time.Now().Add(hangDeadline))

@@ -55,11 +55,15 @@ func (m *multicaster) close() {
 	}
 }
 
-// send multicasts props of svc, a service of dev, on every chosen interface.
-func (m *multicaster) send(dev *Device, svc *Service, props []gena.Property) {
+// send multicasts the properties capture returns, of svc, a service of dev,
+// on every chosen interface. capture runs under the lock that numbers the
+// events, so that a later SEQ never carries older values than an earlier one
+// when two changes race.
+func (m *multicaster) send(dev *Device, svc *Service, capture func() []gena.Property) {
 	m.mu.Lock()
 	seq := m.seq[svc]
 	m.seq[svc] = gena.NextSEQ(seq)
+	props := capture()
 	m.mu.Unlock()
 	ev := &gena.MulticastEvent{USN: dev.UDN + "::" + svc.Type, SVCID: svc.id(), LVL: gena.LevelInfo,
 		SEQ: seq, BootID: m.bootID(), Props: props}
@@ -109,8 +113,9 @@ func (s *Server) multicast(svc *Service, vars []string) {
 	if m == nil {
 		return
 	}
-	svc.mu.RLock()
-	props := properties(svc, vars)
-	svc.mu.RUnlock()
-	m.send(s.devOf[svc], svc, props)
+	m.send(s.devOf[svc], svc, func() []gena.Property {
+		svc.mu.RLock()
+		defer svc.mu.RUnlock()
+		return properties(svc, vars)
+	})
 }
