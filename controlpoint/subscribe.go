@@ -92,6 +92,10 @@ func (e *Event) Value(name string) (any, bool) {
 // device's (403; any address is allowed when the Client allows foreign
 // hosts), has no NT or NTS (400), a wrong NT or NTS, an unknown SID or a
 // bad SEQ (412), or a body over 64 KiB (413) or not a property set (400).
+// A device may send its first NOTIFY before its SUBSCRIBE answer, which
+// names the SID, has been read: until then up to 16 NOTIFYs with any SID
+// are answered 200 and held, and those whose SID turns out wrong are
+// dropped.
 //
 // The zero Subscription is not usable: Service and Handler are required.
 // A Subscription runs once at a time; Resubscribe is safe to call from any
