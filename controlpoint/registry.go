@@ -92,7 +92,7 @@ type Registry struct {
 	mu      sync.Mutex
 	ctx     context.Context // Run's, for fetches
 	entries map[string]*regEntry
-	usnLoc  map[string]string // USN and route (routeKey) -> LOCATION
+	usnLoc  map[string]string // Entry.Key -> LOCATION
 	subs    map[chan RegistryEvent]struct{}
 	dropped uint64
 	wg      sync.WaitGroup
@@ -102,7 +102,7 @@ type Registry struct {
 type regEntry struct {
 	loc      string
 	dev      *Device
-	usns     map[string]string // routeKey -> USN, of the advertisements naming loc
+	usns     map[string]string // Entry.Key -> USN, of the advertisements naming loc
 	bootID   int32
 	configID int32
 	fetching bool
@@ -110,18 +110,6 @@ type regEntry struct {
 	retry    RegistryEventType // a re-fetch that failed, to try again
 	failed   time.Time
 	last     ssdp.Entry // the latest advertisement
-}
-
-// routeKey names an advertisement the way the ssdp.Listener keys it: by
-// USN, interface and IP family. Not by sender: a device whose address
-// changed is the same advertisement, now from another address and at
-// another LOCATION, and its byebye from the old address may never come.
-func routeKey(en ssdp.Entry) string {
-	fam := "4"
-	if a := en.From.Addr(); a.Is6() && !a.Is4In6() {
-		fam = "6"
-	}
-	return en.USN + "\x00" + en.Interface + "\x00" + fam
 }
 
 func (r *Registry) client() *Client {
@@ -317,7 +305,7 @@ func (r *Registry) handle(ev ssdp.Event) {
 	defer r.mu.Unlock()
 	r.init()
 	en := ev.Entry
-	ukey := routeKey(en)
+	ukey := en.Key()
 	switch ev.Type {
 	case ssdp.EventRemoved, ssdp.EventExpired:
 		loc, ok := r.usnLoc[ukey]

@@ -104,7 +104,7 @@ func TestLoadSearchFloodWhileServing(t *testing.T) {
 		eventWait = 10 * time.Second
 	)
 	flood := 3 * time.Second
-	if testing.Short() || raceEnabled {
+	if testing.Short() || netlab.RaceEnabled {
 		flood = 2 * time.Second
 	}
 	logMachine(t)

@@ -213,7 +213,7 @@ func TestLoadManySubscribers(t *testing.T) {
 		within        = 60 * time.Second // for every healthy subscriber to catch up
 	)
 	healthy := 1000 - nSlow - nDead
-	if testing.Short() || raceEnabled {
+	if testing.Short() || netlab.RaceEnabled {
 		healthy = 120 - nSlow - nDead
 	}
 	nHosts := (healthy + perHost - 1) / perHost

@@ -406,7 +406,7 @@ func TestLoadSOAPConcurrentClients(t *testing.T) {
 		return
 	}
 	clients, calls := 1000, 8
-	if testing.Short() || raceEnabled {
+	if testing.Short() || netlab.RaceEnabled {
 		clients = 250
 	}
 	raiseNOFILE(t, uint64(2*clients+512))

@@ -169,6 +169,11 @@ func (l *Listener) Lookup(usn string) []Entry {
 	return out
 }
 
+// Key identifies the advertisement e is the latest of, as the Listener
+// keys its cache: by USN, interface and IP family, not by sender, so that
+// a device whose address changed is the same advertisement.
+func (e Entry) Key() string { return entryKey(e.USN, e.Interface, e.From.Addr()) }
+
 // entryKey is the cache key: USN, interface and family.
 func entryKey(usn, iface string, from netip.Addr) string {
 	fam := "4"
@@ -276,7 +281,7 @@ func (l *Listener) observe(p *Packet) {
 }
 
 func (l *Listener) remove(e *Entry) {
-	delete(l.entries, entryKey(e.USN, e.Interface, e.From.Addr()))
+	delete(l.entries, e.Key())
 	h := e.From.Addr()
 	if l.perHost[h]--; l.perHost[h] <= 0 {
 		delete(l.perHost, h)

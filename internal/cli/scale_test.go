@@ -44,7 +44,7 @@ const scaleHosts = 5 // device hosts h1..h5; the control point is h6
 
 // scalePerHost returns how many devices each host's one process serves.
 func scalePerHost() int {
-	if raceEnabled || testing.Short() {
+	if netlab.RaceEnabled || testing.Short() {
 		return 10
 	}
 	return 40
@@ -270,7 +270,7 @@ func buildUPNP(t *testing.T) string {
 	}
 	bin := filepath.Join(t.TempDir(), "upnp")
 	args := []string{"build", "-o", bin}
-	if raceEnabled {
+	if netlab.RaceEnabled {
 		args = append(args, "-race")
 	}
 	cmd := exec.Command(goBin, append(args, "github.com/seedb72249f9/upnp/cmd/upnp")...)
@@ -340,7 +340,7 @@ func TestScale200Devices(t *testing.T) {
 	// Under the race detector every process is several times slower: the
 	// bounds grow, the assertions stay.
 	slow := time.Duration(1)
-	if raceEnabled {
+	if netlab.RaceEnabled {
 		slow = 3
 	}
 

@@ -92,11 +92,8 @@ func recv(ctx context.Context, args []string) int {
 // send sends args[3] to group args[1] port testPort, out of interface
 // args[2], and prints "sent from SOURCE". args[0] is udp4 or udp6.
 func send(ctx context.Context, args []string) int {
-	network, group, ifname, payload := args[0], args[1], args[2], args[3]
-	if network == "udp6" {
-		group += "%" + ifname
-	}
-	c, err := net.Dial(network, net.JoinHostPort(group, testPort))
+	payload := args[3]
+	c, err := dialGroup(args[0], args[1], args[2])
 	if err != nil {
 		fmt.Println(err)
 		return 1
@@ -110,6 +107,15 @@ func send(ctx context.Context, args []string) int {
 	return 0
 }
 
+// dialGroup returns a UDP socket connected to group port testPort, out of
+// interface ifname for IPv6.
+func dialGroup(network, group, ifname string) (net.Conn, error) {
+	if network == "udp6" {
+		group += "%" + ifname
+	}
+	return net.Dial(network, net.JoinHostPort(group, testPort))
+}
+
 // beacon is send again and again: it sends args[3], followed by " #" and
 // the datagram's number from 0, to group args[1] port testPort out of
 // interface args[2] every beaconInterval, at most beaconSends times, until
@@ -119,11 +125,8 @@ func send(ctx context.Context, args []string) int {
 // test that must see one multicast datagram arrive keeps sending until it
 // does.
 func beacon(ctx context.Context, args []string) int {
-	network, group, ifname, payload := args[0], args[1], args[2], args[3]
-	if network == "udp6" {
-		group += "%" + ifname
-	}
-	c, err := net.Dial(network, net.JoinHostPort(group, testPort))
+	payload := args[3]
+	c, err := dialGroup(args[0], args[1], args[2])
 	if err != nil {
 		fmt.Println(err)
 		return 1

@@ -1,6 +1,0 @@
-//go:build !race
-
-package device_test
-
-// raceEnabled: see reliability_race_test.go.
-const raceEnabled = false

@@ -1,0 +1,6 @@
+//go:build !race
+
+package netlab
+
+// RaceEnabled: see race.go.
+const RaceEnabled = false
