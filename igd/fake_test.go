@@ -1,0 +1,255 @@
+package igd_test
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seedb72249f9/upnp"
+	"github.com/seedb72249f9/upnp/controlpoint"
+	"github.com/seedb72249f9/upnp/device"
+	"github.com/seedb72249f9/upnp/igd"
+)
+
+// fakeRouter is a WANIPConnection served by our own device package from
+// miniupnpd's SCPD, with the quirks of other routers switched on by its
+// fields: the paths a miniupnpd never takes.
+type fakeRouter struct {
+	external      string          // GetExternalIPAddress answer
+	permanentOnly bool            // AddPortMapping with a lease answers 725
+	taken         map[uint16]bool // external ports that answer 718
+	endCode       int             // how GetGenericPortMappingEntry says "no more"
+	table         []map[string]any
+
+	mu    sync.Mutex
+	calls []string // "AddPortMapping 8080 3600", ...
+}
+
+func (f *fakeRouter) log(s string) {
+	f.mu.Lock()
+	f.calls = append(f.calls, s)
+	f.mu.Unlock()
+}
+
+// serve returns a Gateway on f: version 1 or 2 of WANIPConnection.
+func (f *fakeRouter) serve(t *testing.T, version string) *igd.Gateway {
+	t.Helper()
+	dir := "../testdata/descriptions/miniupnpd-InternetGatewayDevice" + version
+	b, err := os.ReadFile(dir + "/WANIPConnection-" + version + ".scpd.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scpd, err := upnp.ParseSCPD(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handlers := map[string]device.Handler{
+		"GetExternalIPAddress": func(ctx context.Context, r *device.Request) (map[string]any, error) {
+			return map[string]any{"NewExternalIPAddress": f.external}, nil
+		},
+		"AddPortMapping": func(ctx context.Context, r *device.Request) (map[string]any, error) {
+			port, lease := r.Args["NewExternalPort"].(uint16), r.Args["NewLeaseDuration"].(uint32)
+			f.log("AddPortMapping " + itoa(int(port)) + " " + itoa(int(lease)))
+			switch {
+			case f.permanentOnly && lease != 0:
+				return nil, igd.ErrOnlyPermanentLeases
+			case f.taken[port]:
+				return nil, igd.ErrConflict
+			}
+			return nil, nil
+		},
+		"GetGenericPortMappingEntry": func(ctx context.Context, r *device.Request) (map[string]any, error) {
+			i := int(r.Args["NewPortMappingIndex"].(uint16))
+			if i >= len(f.table) {
+				return nil, &upnp.Error{Code: f.endCode}
+			}
+			return f.table[i], nil
+		},
+	}
+	svcType := "urn:schemas-upnp-org:service:WANIPConnection:" + version
+	s := &device.Server{Device: &device.Device{
+		Type:         "urn:schemas-upnp-org:device:InternetGatewayDevice:" + version,
+		FriendlyName: "fake router", Manufacturer: "test", ModelName: "fake",
+		UDN:      "uuid:3d3cec3a-8cf0-11e0-98ee-000000000001",
+		Services: []*device.Service{{Type: svcType, SCPD: scpd, Handlers: handlers}},
+	}}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	cp := &controlpoint.Client{}
+	dev, err := cp.Describe(context.Background(), ts.URL+"/desc.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := igd.Gateways(cp, dev)
+	if len(gs) != 1 || gs[0].Service.Type != svcType {
+		t.Fatalf("Gateways = %v", gs)
+	}
+	local := *dev
+	local.Local = netip.MustParseAddr("127.0.0.1") // Describe does not know it
+	gs[0].Device = &local
+	return gs[0]
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestExternalIP(t *testing.T) {
+	f := &fakeRouter{}
+	g := f.serve(t, "2")
+	for _, tt := range []struct {
+		answer string
+		want   string
+		err    error
+	}{
+		{"1.2.3.4", "1.2.3.4", nil},
+		{" 1.2.3.4 ", "1.2.3.4", nil},
+		{"", "invalid IP", igd.ErrNoExternalAddress},
+		{"0.0.0.0", "0.0.0.0", igd.ErrNoExternalAddress},
+		{"192.168.1.7", "192.168.1.7", igd.ErrNoExternalAddress},
+		{"100.64.3.1", "100.64.3.1", igd.ErrNoExternalAddress},
+		{"169.254.3.1", "169.254.3.1", igd.ErrNoExternalAddress},
+	} {
+		f.external = tt.answer
+		a, err := g.ExternalIP(context.Background())
+		if a.String() != tt.want || !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
+			t.Errorf("router says %q: ExternalIP = %v, %v; want %s, %v", tt.answer, a, err, tt.want, tt.err)
+		}
+	}
+	f.external = "not an address"
+	if _, err := g.ExternalIP(context.Background()); err == nil || errors.Is(err, igd.ErrNoExternalAddress) {
+		t.Errorf("router says garbage: ExternalIP error = %v", err)
+	}
+}
+
+// TestPermanentLeaseFallback: an IGD:1 router that takes only lease 0 gets it,
+// and the caller is told through the Mapping's Lease.
+func TestPermanentLeaseFallback(t *testing.T) {
+	f := &fakeRouter{permanentOnly: true}
+	g := f.serve(t, "1")
+	m, err := g.Add(context.Background(), igd.Mapping{ExternalPort: 8080, Lease: time.Hour})
+	if err != nil || m.Lease != 0 || m.ExternalPort != 8080 || m.InternalPort != 8080 ||
+		m.InternalClient != netip.MustParseAddr("127.0.0.1") || m.Protocol != "TCP" {
+		t.Fatalf("Add = %+v, %v", m, err)
+	}
+	if want := []string{"AddPortMapping 8080 3600", "AddPortMapping 8080 0"}; !slices.Equal(f.calls, want) {
+		t.Errorf("calls %q, want %q", f.calls, want)
+	}
+}
+
+// TestAnyPortIGD1: with no external port, an IGD:1 gets the internal port
+// first, then random ones while it reports a conflict.
+func TestAnyPortIGD1(t *testing.T) {
+	f := &fakeRouter{taken: map[uint16]bool{9000: true}}
+	g := f.serve(t, "1")
+	m, err := g.Add(context.Background(), igd.Mapping{Protocol: "udp", InternalPort: 9000})
+	if err != nil || m.ExternalPort == 9000 || m.ExternalPort < 1024 || m.InternalPort != 9000 || m.Protocol != "UDP" {
+		t.Fatalf("Add = %+v, %v", m, err)
+	}
+	if len(f.calls) != 2 || f.calls[0] != "AddPortMapping 9000 0" {
+		t.Errorf("calls %q, want 9000 then a random port", f.calls)
+	}
+
+	f.taken = nil
+	f.calls = nil
+	all := map[uint16]bool{}
+	for p := range 65536 {
+		all[uint16(p)] = true
+	}
+	f.taken = all
+	if _, err := g.Add(context.Background(), igd.Mapping{InternalPort: 9000}); !errors.Is(err, igd.ErrConflict) {
+		t.Errorf("Add on a full router: %v, want ErrConflict", err)
+	}
+	if len(f.calls) != 8 {
+		t.Errorf("%d tries on a full router, want 8", len(f.calls))
+	}
+}
+
+// TestIGD2LeaseZero: on IGD:2, lease 0 means the spec's 7 days.
+func TestIGD2LeaseZero(t *testing.T) {
+	f := &fakeRouter{}
+	g := f.serve(t, "2")
+	m, err := g.Add(context.Background(), igd.Mapping{ExternalPort: 8080})
+	if err != nil || m.Lease != 7*24*time.Hour {
+		t.Fatalf("Add = %+v, %v; want a 7-day lease", m, err)
+	}
+}
+
+func TestAddChecks(t *testing.T) {
+	f := &fakeRouter{}
+	g := f.serve(t, "2")
+	for _, m := range []igd.Mapping{
+		{Protocol: "SCTP", ExternalPort: 1},
+		{},
+		{ExternalPort: 1, Lease: -time.Second},
+		{ExternalPort: 1, Lease: 1 << 62},
+	} {
+		if _, err := g.Add(context.Background(), m); err == nil {
+			t.Errorf("Add(%+v) = nil error", m)
+		}
+	}
+	unknown := *g
+	dev := *g.Device
+	dev.Local = netip.Addr{}
+	unknown.Device = &dev
+	if _, err := unknown.Add(context.Background(), igd.Mapping{ExternalPort: 1}); err == nil {
+		t.Error("Add without an internal client or local address = nil error")
+	}
+	if len(f.calls) != 0 {
+		t.Errorf("the router was asked: %q", f.calls)
+	}
+}
+
+// TestMappingsEnd: the listing ends at 713 (the spec), 714 or 402 (what some
+// routers say), and reads sloppy entries.
+func TestMappingsEnd(t *testing.T) {
+	entry := func(port, enabled, lease string) map[string]any {
+		return map[string]any{
+			"NewRemoteHost": "", "NewExternalPort": port, "NewProtocol": "TCP",
+			"NewInternalPort": port, "NewInternalClient": "10.0.0.2", "NewEnabled": enabled,
+			"NewPortMappingDescription": "d", "NewLeaseDuration": lease,
+		}
+	}
+	for _, code := range []int{713, 714, 402} {
+		f := &fakeRouter{endCode: code}
+		for m, err := range f.serve(t, "1").Mappings(context.Background()) {
+			t.Errorf("empty table ending with %d: got %+v, %v", code, m, err)
+		}
+	}
+	for _, code := range []int{713, 714, 402} {
+		f := &fakeRouter{endCode: code, table: []map[string]any{entry("8080", "1", "60"), entry("8081", "0", "0")}}
+		g := f.serve(t, "1")
+		var got []igd.Mapping
+		for m, err := range g.Mappings(context.Background()) {
+			if err != nil {
+				t.Fatalf("end code %d: %v", code, err)
+			}
+			got = append(got, m)
+		}
+		want := []igd.Mapping{
+			{Protocol: "TCP", ExternalPort: 8080, InternalPort: 8080, InternalClient: netip.MustParseAddr("10.0.0.2"), Description: "d", Lease: time.Minute},
+			{Protocol: "TCP", ExternalPort: 8081, InternalPort: 8081, InternalClient: netip.MustParseAddr("10.0.0.2"), Description: "d", Disabled: true},
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("end code %d: Mappings = %+v, want %+v", code, got, want)
+		}
+	}
+	// Any other error is reported, and ends the sequence.
+	f := &fakeRouter{endCode: 501}
+	g := f.serve(t, "1")
+	n := 0
+	for _, err := range g.Mappings(context.Background()) {
+		n++
+		if !errors.Is(err, &upnp.Error{Code: 501}) {
+			t.Errorf("Mappings error = %v, want 501", err)
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d elements after an error, want 1", n)
+	}
+}
