@@ -57,6 +57,7 @@ var commands = []command{
 	{"scan", "", "list the devices on the LAN as they answer, described", runScan},
 	{"describe", "TARGET", "print a device's services, actions and state variables", runDescribe},
 	{"call", "TARGET SERVICE ACTION [Name=Value...]", "invoke an action and print its out arguments", runCall},
+	{"play", "TARGET FILE|URL", "play a file (served from here) or a URL on a media renderer until it ends", runPlay},
 	{"watch", "TARGET [SERVICE...]", "subscribe to a device's events and print each as it arrives", runWatch},
 	{"demo", "", "run the example light on loopback and drive it: find, describe, switch", runDemo},
 }
