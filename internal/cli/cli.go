@@ -59,6 +59,7 @@ var commands = []command{
 	{"call", "TARGET SERVICE ACTION [Name=Value...]", "invoke an action and print its out arguments", runCall},
 	{"play", "TARGET FILE|URL", "play a file (served from here) or a URL on a media renderer until it ends", runPlay},
 	{"watch", "TARGET [SERVICE...]", "subscribe to a device's events and print each as it arrives", runWatch},
+	{"portmap", "ip|list|add|rm", "map ports on the home router (IGD): its external address, list, add, remove", runPortmap},
 	{"demo", "", "run the example light on loopback and drive it: find, describe, switch", runDemo},
 }
 
