@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +51,10 @@ var (
 	// ErrNotRenderer is returned by NewRenderer for a device without an
 	// AVTransport service.
 	ErrNotRenderer = errors.New("av: device has no AVTransport service")
+	// ErrPlayback is returned by State, with the state, when the renderer
+	// reports that playing failed (CurrentTransportStatus ERROR_OCCURRED),
+	// for example when it could not fetch or decode the resource.
+	ErrPlayback = errors.New("av: the renderer reports an error playing (ERROR_OCCURRED)")
 	// ErrNoRenderingControl is returned by the volume and mute methods of a
 	// renderer without a RenderingControl service.
 	ErrNoRenderingControl = errors.New("av: renderer has no RenderingControl service")
@@ -69,19 +75,32 @@ type Renderer struct {
 }
 
 // NewRenderer returns the Renderer of dev: its first AVTransport:1 (or later)
-// service and first RenderingControl, or ErrNotRenderer.
+// service, and the RenderingControl of the same (embedded) device, or else
+// the first one in dev; ErrNotRenderer when dev (or nil) has no AVTransport.
 func NewRenderer(c *controlpoint.Client, dev *controlpoint.Device) (*Renderer, error) {
+	if dev == nil {
+		return nil, ErrNotRenderer
+	}
 	r := &Renderer{Client: c, Device: dev}
 	for _, svc := range dev.Services {
-		switch {
-		case r.Transport == nil && sameType(svc.Type, AVTransport1):
+		if sameType(svc.Type, AVTransport1) {
 			r.Transport = svc
-		case r.Rendering == nil && sameType(svc.Type, RenderingControl1):
-			r.Rendering = svc
+			break
 		}
 	}
 	if r.Transport == nil {
 		return nil, ErrNotRenderer
+	}
+	for _, svc := range dev.Services {
+		if sameType(svc.Type, RenderingControl1) {
+			if svc.Device == r.Transport.Device {
+				r.Rendering = svc // a multi-zone device: this zone's volume
+				break
+			}
+			if r.Rendering == nil {
+				r.Rendering = svc
+			}
+		}
 	}
 	return r, nil
 }
@@ -127,6 +146,9 @@ func Discover(ctx context.Context, c *controlpoint.Client, req ssdp.SearchReques
 var defaultClient = &controlpoint.Client{}
 
 func (r *Renderer) call(ctx context.Context, svc *controlpoint.Service, action string, args map[string]any) (map[string]any, error) {
+	if svc == nil {
+		return nil, ErrNotRenderer // a Renderer without its Transport
+	}
 	c := r.Client
 	if c == nil {
 		c = defaultClient
@@ -178,24 +200,36 @@ func (r *Renderer) Previous(ctx context.Context) error {
 	return err
 }
 
-// Seek moves to pos from the start of the current track (unit REL_TIME,
-// whole seconds).
+// Seek moves to pos from the start of the current track, in whole seconds:
+// unit REL_TIME, or ABS_TIME when the renderer's SCPD lists only that.
 func (r *Renderer) Seek(ctx context.Context, pos time.Duration) error {
 	if pos < 0 {
 		return fmt.Errorf("av: seek to %v", pos)
 	}
-	_, err := r.call(ctx, r.Transport, "Seek", map[string]any{"Unit": "REL_TIME", "Target": FormatDuration(pos)})
+	unit := "REL_TIME"
+	if r.Transport != nil && r.Transport.SCPD != nil {
+		if v := r.Transport.SCPD.StateVariable("A_ARG_TYPE_SeekMode"); v != nil && len(v.AllowedValues) > 0 &&
+			!slices.Contains(v.AllowedValues, "REL_TIME") && slices.Contains(v.AllowedValues, "ABS_TIME") {
+			unit = "ABS_TIME"
+		}
+	}
+	_, err := r.call(ctx, r.Transport, "Seek", map[string]any{"Unit": unit, "Target": FormatDuration(pos)})
 	return err
 }
 
 // State returns the transport state (Stopped, Playing, PausedPlayback,
-// Transitioning, NoMediaPresent or a vendor state) from GetTransportInfo.
+// Transitioning, NoMediaPresent or a vendor state) from GetTransportInfo,
+// with ErrPlayback when the renderer's status says playing failed.
 func (r *Renderer) State(ctx context.Context) (string, error) {
 	out, err := r.call(ctx, r.Transport, "GetTransportInfo", nil)
 	if err != nil {
 		return "", err
 	}
-	return text(out["CurrentTransportState"]), nil
+	state := text(out["CurrentTransportState"])
+	if strings.EqualFold(text(out["CurrentTransportStatus"]), "ERROR_OCCURRED") {
+		return state, ErrPlayback
+	}
+	return state, nil
 }
 
 // A Position is where playback is (GetPositionInfo). Durations the renderer
@@ -328,10 +362,11 @@ func ParseDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("av: not a time: %q", s)
 	}
 	sec, frac, _ := strings.Cut(sec, ".")
-	hh, err1 := strconv.ParseUint(h, 10, 31)
+	hh, err1 := strconv.ParseUint(h, 10, 32)
 	mm, err2 := strconv.ParseUint(m, 10, 8)
 	ss, err3 := strconv.ParseUint(sec, 10, 8)
-	if err1 != nil || err2 != nil || err3 != nil || mm > 59 || ss > 59 || len(m) > 2 || len(sec) > 2 {
+	if err1 != nil || err2 != nil || err3 != nil || mm > 59 || ss > 59 || len(m) > 2 || len(sec) > 2 ||
+		hh >= maxHours {
 		return 0, fmt.Errorf("av: not a time: %q", s)
 	}
 	d := time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute + time.Duration(ss)*time.Second
@@ -359,6 +394,9 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// maxHours keeps every time ParseDuration accepts within a time.Duration.
+const maxHours = math.MaxInt64 / 3_600_000_000_000
 
 func pow10(n int) int64 {
 	p := int64(1)

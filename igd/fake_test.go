@@ -27,9 +27,11 @@ type fakeRouter struct {
 	taken         map[uint16]bool // external ports that answer 718
 	endCode       int             // how GetGenericPortMappingEntry says "no more"
 	table         []map[string]any
+	noAnyPort     bool // IGD:2 without an AddAnyPortMapping handler (602)
 
-	mu    sync.Mutex
-	calls []string // "AddPortMapping 8080 3600", ...
+	mu     sync.Mutex
+	calls  []string        // "AddPortMapping 8080 3600", ...
+	mapped map[string]bool // "TCP 8080"
 }
 
 func (f *fakeRouter) log(s string) {
@@ -63,6 +65,32 @@ func (f *fakeRouter) serve(t *testing.T, version string) *igd.Gateway {
 			case f.taken[port]:
 				return nil, igd.ErrConflict
 			}
+			f.mu.Lock()
+			f.mapped[r.Args["NewProtocol"].(string)+" "+itoa(int(port))] = true
+			f.mu.Unlock()
+			return nil, nil
+		},
+		"GetStatusInfo": func(ctx context.Context, r *device.Request) (map[string]any, error) {
+			return map[string]any{"NewConnectionStatus": "Connected", "NewLastConnectionError": "ERROR_NONE", "NewUptime": uint32(73)}, nil
+		},
+		"GetSpecificPortMappingEntry": func(ctx context.Context, r *device.Request) (map[string]any, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			port := r.Args["NewExternalPort"].(uint16)
+			if !f.mapped[r.Args["NewProtocol"].(string)+" "+itoa(int(port))] {
+				return nil, igd.ErrNoSuchEntry
+			}
+			return map[string]any{"NewInternalPort": port, "NewInternalClient": "127.0.0.1", "NewEnabled": true,
+				"NewPortMappingDescription": "", "NewLeaseDuration": uint32(0)}, nil
+		},
+		"DeletePortMapping": func(ctx context.Context, r *device.Request) (map[string]any, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			key := r.Args["NewProtocol"].(string) + " " + itoa(int(r.Args["NewExternalPort"].(uint16)))
+			if !f.mapped[key] {
+				return nil, igd.ErrNoSuchEntry
+			}
+			delete(f.mapped, key)
 			return nil, nil
 		},
 		"GetGenericPortMappingEntry": func(ctx context.Context, r *device.Request) (map[string]any, error) {
@@ -73,6 +101,17 @@ func (f *fakeRouter) serve(t *testing.T, version string) *igd.Gateway {
 			return f.table[i], nil
 		},
 	}
+	if version == "2" && !f.noAnyPort {
+		handlers["AddAnyPortMapping"] = func(ctx context.Context, r *device.Request) (map[string]any, error) {
+			port := r.Args["NewExternalPort"].(uint16)
+			f.log("AddAnyPortMapping " + itoa(int(port)) + " " + itoa(int(r.Args["NewLeaseDuration"].(uint32))))
+			for f.taken[port] {
+				port++
+			}
+			return map[string]any{"NewExternalPort": port}, nil // as miniupnpd's SCPD names it
+		}
+	}
+	f.mapped = map[string]bool{}
 	svcType := "urn:schemas-upnp-org:service:WANIPConnection:" + version
 	s := &device.Server{Device: &device.Device{
 		Type:         "urn:schemas-upnp-org:device:InternetGatewayDevice:" + version,
@@ -187,7 +226,7 @@ func TestAddChecks(t *testing.T) {
 		{Protocol: "SCTP", ExternalPort: 1},
 		{},
 		{ExternalPort: 1, Lease: -time.Second},
-		{ExternalPort: 1, Lease: 1 << 62},
+		{ExternalPort: 1, InternalClient: netip.MustParseAddr("fd77::11")},
 	} {
 		if _, err := g.Add(context.Background(), m); err == nil {
 			t.Errorf("Add(%+v) = nil error", m)
@@ -200,8 +239,92 @@ func TestAddChecks(t *testing.T) {
 	if _, err := unknown.Add(context.Background(), igd.Mapping{ExternalPort: 1}); err == nil {
 		t.Error("Add without an internal client or local address = nil error")
 	}
+	if err := g.Delete(context.Background(), igd.Mapping{}); err == nil {
+		t.Error("Delete without a port = nil error")
+	}
+	var nothing igd.Gateway
+	if _, err := nothing.Add(context.Background(), igd.Mapping{ExternalPort: 1, InternalClient: netip.MustParseAddr("10.0.0.2")}); !errors.Is(err, igd.ErrNoService) {
+		t.Errorf("Add on a zero Gateway: %v", err)
+	}
+	if _, err := nothing.ExternalIP(context.Background()); !errors.Is(err, igd.ErrNoService) {
+		t.Errorf("ExternalIP on a zero Gateway: %v", err)
+	}
+	if gs := igd.Gateways(nil, nil); gs != nil {
+		t.Errorf("Gateways(nil, nil) = %v", gs)
+	}
 	if len(f.calls) != 0 {
 		t.Errorf("the router was asked: %q", f.calls)
+	}
+}
+
+// TestLeases: a lease over 7 days is capped, and IGD:2 gets 7 days for 0.
+func TestLeases(t *testing.T) {
+	f := &fakeRouter{}
+	g := f.serve(t, "2")
+	m, err := g.Add(context.Background(), igd.Mapping{ExternalPort: 8080, Lease: 30 * 24 * time.Hour})
+	if err != nil || m.Lease != 7*24*time.Hour {
+		t.Errorf("Add of 30 days = %+v, %v; want 7 days", m, err)
+	}
+	if _, err := g.Add(context.Background(), igd.Mapping{ExternalPort: 8081}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"AddPortMapping 8080 604800", "AddPortMapping 8081 604800"}; !slices.Equal(f.calls, want) {
+		t.Errorf("calls %q, want %q", f.calls, want)
+	}
+}
+
+// TestAnyPortIGD2: AddAnyPortMapping gets the port the router reserves; an
+// IGD:2 without the action falls back to trying ports.
+func TestAnyPortIGD2(t *testing.T) {
+	f := &fakeRouter{taken: map[uint16]bool{9000: true, 9001: true}}
+	g := f.serve(t, "2")
+	m, err := g.Add(context.Background(), igd.Mapping{InternalPort: 9000, Lease: time.Hour})
+	if err != nil || m.ExternalPort != 9002 || m.InternalPort != 9000 || m.Lease != time.Hour {
+		t.Fatalf("Add = %+v, %v; want external port 9002", m, err)
+	}
+	if want := []string{"AddAnyPortMapping 9000 3600"}; !slices.Equal(f.calls, want) {
+		t.Errorf("calls %q, want %q", f.calls, want)
+	}
+
+	f = &fakeRouter{noAnyPort: true}
+	g = f.serve(t, "2")
+	m, err = g.Add(context.Background(), igd.Mapping{InternalPort: 9000})
+	if err != nil || m.ExternalPort != 9000 {
+		t.Fatalf("Add without AddAnyPortMapping = %+v, %v", m, err)
+	}
+	if want := []string{"AddPortMapping 9000 604800"}; !slices.Equal(f.calls, want) {
+		t.Errorf("calls %q, want %q", f.calls, want)
+	}
+}
+
+// TestGetDeleteStatus: Get and Delete round trip; a port already mapped is
+// skipped by an any-port Add on IGD:1; Status reads GetStatusInfo.
+func TestGetDeleteStatus(t *testing.T) {
+	f := &fakeRouter{}
+	g := f.serve(t, "1")
+	ctx := context.Background()
+	if st, err := g.Status(ctx); err != nil || st != (igd.Status{Connection: "Connected", LastError: "ERROR_NONE", Uptime: 73 * time.Second}) {
+		t.Errorf("Status = %+v, %v", st, err)
+	}
+	if _, err := g.Add(ctx, igd.Mapping{Protocol: "UDP", ExternalPort: 9000}); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := g.Get(ctx, "udp", 9000); err != nil || m.ExternalPort != 9000 || m.Protocol != "UDP" || m.InternalClient != netip.MustParseAddr("127.0.0.1") {
+		t.Errorf("Get = %+v, %v", m, err)
+	}
+	f.calls = nil
+	m, err := g.Add(ctx, igd.Mapping{Protocol: "UDP", InternalPort: 9000})
+	if err != nil || m.ExternalPort == 9000 || len(f.calls) != 1 {
+		t.Errorf("any-port Add with 9000 mapped = %+v, %v; calls %q", m, err, f.calls)
+	}
+	if err := g.Delete(ctx, igd.Mapping{Protocol: "udp", ExternalPort: 9000}); err != nil {
+		t.Errorf("Delete: %v", err)
+	}
+	if _, err := g.Get(ctx, "UDP", 9000); !errors.Is(err, igd.ErrNoSuchEntry) {
+		t.Errorf("Get after Delete: %v", err)
+	}
+	if err := g.Delete(ctx, igd.Mapping{Protocol: "UDP", ExternalPort: 9000}); !errors.Is(err, igd.ErrNoSuchEntry) {
+		t.Errorf("second Delete: %v", err)
 	}
 }
 

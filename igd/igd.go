@@ -45,6 +45,8 @@ var (
 	// ErrNoPortMapsAvailable (728): the router's table is full.
 	ErrNoPortMapsAvailable = &upnp.Error{Code: 728, Description: "NoPortMapsAvailable"}
 
+	// ErrNoService is returned by the methods of a Gateway without a Service.
+	ErrNoService = errors.New("igd: gateway has no WAN connection service")
 	// ErrNoGateway is returned by Find when no gateway answered.
 	ErrNoGateway = errors.New("igd: no gateway found")
 	// ErrNoExternalAddress is returned by ExternalIP when the router has no
@@ -59,6 +61,10 @@ const codeArrayIndexInvalid = 713
 // maxMappings bounds Mappings against a router that never says the list has
 // ended.
 const maxMappings = 4096
+
+// maxLease is the longest lease Add asks for: IGD:2's maximum (2.3.17), which
+// routers of either version commonly enforce in their SCPD.
+const maxLease = 604800 * time.Second
 
 // A Gateway is one WAN connection service of an Internet Gateway Device.
 // Set Device and Service from a described device (Discover and Find do);
@@ -89,16 +95,18 @@ type Mapping struct {
 	RemoteHost netip.Addr
 	// Description is the mapping's name in the router's table.
 	Description string
-	// Lease is how long the mapping lasts, in whole seconds; 0 asks for the
-	// longest the router allows: permanent on IGD:1, 7 days on IGD:2. When an
-	// IGD:1 router takes permanent leases only (ErrOnlyPermanentLeases), Add
-	// retries with 0 and returns a Mapping whose Lease is 0: renew or Delete
-	// it yourself.
+	// Lease is how long the mapping lasts, in whole seconds, at most 7 days
+	// (longer asks are capped). 0 asks for the longest the router allows:
+	// permanent on IGD:1, and on IGD:2 Add sends 7 days, the spec's maximum,
+	// since some IGD:2 routers refuse 0. When an IGD:1 router takes permanent
+	// leases only (ErrOnlyPermanentLeases), Add retries with 0 and returns a
+	// Mapping whose Lease is 0: renew or Delete it yourself.
 	Lease time.Duration
 	// Disabled is true for a mapping that is in the table but not applied.
 	Disabled bool
 }
 
+// String describes m on one line: "TCP 8080 -> 10.0.0.2:8080 from *".
 func (m Mapping) String() string {
 	remote := "*"
 	if m.RemoteHost.IsValid() {
@@ -111,12 +119,15 @@ func (m Mapping) String() string {
 // Discover searches for gateways with c and yields one Gateway per WAN
 // connection service of each router found (WANIPConnection:2, then :1, then
 // WANPPPConnection:1, in description order), while the search goes on. An
-// empty req.Target means DeviceType1. Errors are those of
-// controlpoint.Client.Discover: a router that cannot be described is yielded
-// as an error and the search goes on. A nil c means a zero Client.
+// empty req.Target means DeviceType1. The services map IPv4, and a mapping
+// needs our IPv4 address on the router's LAN, so routers that answered over
+// IPv6 are skipped (a dual-stack router also answers over IPv4). Errors are
+// those of controlpoint.Client.Discover: a router that cannot be described is
+// yielded as an error and the search goes on. A nil c means a zero Client
+// searching over IPv4.
 func Discover(ctx context.Context, c *controlpoint.Client, req ssdp.SearchRequest) iter.Seq2[*Gateway, error] {
 	if c == nil {
-		c = &controlpoint.Client{}
+		c = &controlpoint.Client{Network: "udp4"}
 	}
 	if req.Target == "" {
 		req.Target = DeviceType1
@@ -127,6 +138,9 @@ func Discover(ctx context.Context, c *controlpoint.Client, req ssdp.SearchReques
 				if !yield(nil, err) {
 					return
 				}
+				continue
+			}
+			if !dev.Addr.Unmap().Is4() {
 				continue
 			}
 			for _, g := range Gateways(c, dev) {
@@ -141,8 +155,11 @@ func Discover(ctx context.Context, c *controlpoint.Client, req ssdp.SearchReques
 // Gateways returns a Gateway for each WAN connection service of dev, the best
 // service types first: WANIPConnection:2, WANIPConnection:1,
 // WANPPPConnection:1 (later versions of those types count as the version they
-// extend). It returns nil when dev has none.
+// extend). It returns nil when dev is nil or has none.
 func Gateways(c *controlpoint.Client, dev *controlpoint.Device) []*Gateway {
+	if dev == nil {
+		return nil
+	}
 	var out []*Gateway
 	for _, want := range []string{WANIPConnection2, WANIPConnection1, WANPPPConnection1} {
 		for _, svc := range dev.Services {
@@ -178,31 +195,67 @@ func cutVersion(t string) (base string, v int, ok bool) {
 	return t[:i], v, err == nil && v > 0
 }
 
-// Find returns the first gateway Discover yields: the first router to be
-// described, its best WAN connection service. It returns ErrNoGateway when
-// the search ends with none, or the last error met (a router that could not
-// be described) wrapped with it.
+// Find returns the first gateway Discover yields whose connection is up
+// (Status says Connected): routers often list WAN connection services that
+// are not in use, such as a WANPPPConnection beside the live WANIPConnection.
+// When none is up by the end of the search, it returns the first gateway
+// found. It returns ErrNoGateway when the search ends with none, wrapping
+// the last error met (a router that could not be described).
 func Find(ctx context.Context, c *controlpoint.Client, req ssdp.SearchRequest) (*Gateway, error) {
-	var last error
+	var (
+		last  error
+		first *Gateway
+	)
 	for g, err := range Discover(ctx, c, req) {
 		if err != nil {
 			last = err
 			continue
 		}
-		return g, nil
+		if st, err := g.Status(ctx); err == nil && st.Connection == "Connected" {
+			return g, nil
+		}
+		if first == nil {
+			first = g
+		}
 	}
-	if err := ctx.Err(); err != nil && last == nil {
-		return nil, fmt.Errorf("%w: %w", ErrNoGateway, err)
-	}
-	if last != nil {
+	switch {
+	case first != nil:
+		return first, nil
+	case last != nil:
 		return nil, fmt.Errorf("%w: %w", ErrNoGateway, last)
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("%w: %w", ErrNoGateway, ctx.Err())
 	}
 	return nil, ErrNoGateway
 }
 
+// A Status is a WAN connection's state (GetStatusInfo).
+type Status struct {
+	// Connection is Connected, Disconnected, Connecting, PendingDisconnect,
+	// Disconnecting, Unconfigured or a vendor value.
+	Connection string
+	// LastError is the last connection error, such as ERROR_NONE.
+	LastError string
+	// Uptime is how long the connection has been up; 0 when unknown.
+	Uptime time.Duration
+}
+
+// Status returns the connection's state (GetStatusInfo).
+func (g *Gateway) Status(ctx context.Context) (Status, error) {
+	out, err := g.call(ctx, "GetStatusInfo", nil)
+	if err != nil {
+		return Status{}, err
+	}
+	st := Status{Connection: text(out["NewConnectionStatus"]), LastError: text(out["NewLastConnectionError"])}
+	if n, err := strconv.ParseUint(text(out["NewUptime"]), 10, 32); err == nil {
+		st.Uptime = time.Duration(n) * time.Second
+	}
+	return st, nil
+}
+
 // IGD2 reports whether g's service is WANIPConnection:2 or later, which has
 // AddAnyPortMapping and limited leases.
-func (g *Gateway) IGD2() bool { return serviceIs(g.Service.Type, WANIPConnection2) }
+func (g *Gateway) IGD2() bool { return g.Service != nil && serviceIs(g.Service.Type, WANIPConnection2) }
 
 // defaultClient makes the calls of Gateways without a Client, so that they
 // share its kept-alive connections (like http.DefaultClient).
@@ -216,6 +269,9 @@ func (g *Gateway) client() *controlpoint.Client {
 }
 
 func (g *Gateway) call(ctx context.Context, action string, args map[string]any) (map[string]any, error) {
+	if g.Service == nil {
+		return nil, ErrNoService
+	}
 	return g.client().Invoke(ctx, g.Service, action, args)
 }
 
@@ -223,6 +279,7 @@ func (g *Gateway) call(ctx context.Context, action string, args map[string]any) 
 // returns ErrNoExternalAddress when the router reports none, or one that is
 // private, shared (100.64.0.0/10, carrier-grade NAT), link-local, loopback or
 // unspecified: a mapping on such a router is not reachable from the Internet.
+// With that error it also returns the address the router reported, if any.
 func (g *Gateway) ExternalIP(ctx context.Context) (netip.Addr, error) {
 	out, err := g.call(ctx, "GetExternalIPAddress", nil)
 	if err != nil {
@@ -248,11 +305,13 @@ var sharedNAT = netip.MustParsePrefix("100.64.0.0/10")
 
 // Add asks the router for m and returns the mapping made, with every zero
 // field that Mapping documents filled in. With ExternalPort 0 it uses
-// AddAnyPortMapping on IGD:2 and, on IGD:1, tries InternalPort then up to
-// seven random ports in 1024-65535 while the router reports ErrConflict.
-// Errors: the router's *upnp.Error (ErrConflict, ErrNotAuthorized, ...), an
-// error when the local address is unknown or Protocol is not TCP or UDP,
-// and transport errors.
+// AddAnyPortMapping on IGD:2 and, on IGD:1 or an IGD:2 without that action,
+// tries InternalPort then up to seven random ports in 1024-65535, skipping a
+// port that is already mapped (IGD:1 routers may overwrite a mapping of the
+// same host) and going on while the router reports ErrConflict. Errors: the
+// router's *upnp.Error (ErrConflict, ErrNotAuthorized, ...), an error when
+// the internal client is not an IPv4 address (the zero one: when the local
+// address is unknown) or Protocol is not TCP or UDP, and transport errors.
 func (g *Gateway) Add(ctx context.Context, m Mapping) (Mapping, error) {
 	m.Protocol = strings.ToUpper(m.Protocol)
 	switch m.Protocol {
@@ -268,9 +327,14 @@ func (g *Gateway) Add(ctx context.Context, m Mapping) (Mapping, error) {
 		}
 		m.InternalClient = g.Device.Local
 	}
-	if m.Lease < 0 || m.Lease > time.Duration(1<<32-1)*time.Second {
+	if !m.InternalClient.Unmap().Is4() {
+		return m, fmt.Errorf("igd: internal client %v is not an IPv4 address", m.InternalClient)
+	}
+	m.InternalClient = m.InternalClient.Unmap()
+	if m.Lease < 0 {
 		return m, fmt.Errorf("igd: lease %v out of range", m.Lease)
 	}
+	m.Lease = min(m.Lease.Truncate(time.Second), maxLease)
 	switch {
 	case m.ExternalPort == 0 && m.InternalPort == 0:
 		return m, errors.New("igd: mapping has neither an external nor an internal port")
@@ -283,10 +347,18 @@ func (g *Gateway) Add(ctx context.Context, m Mapping) (Mapping, error) {
 	if g.IGD2() {
 		wish := m
 		wish.ExternalPort = m.InternalPort // what we would like
-		return g.add(ctx, "AddAnyPortMapping", wish)
+		got, err := g.add(ctx, "AddAnyPortMapping", wish)
+		if !errors.Is(err, controlpoint.ErrNoAction) && !errors.Is(err, &upnp.Error{Code: upnp.CodeInvalidAction}) &&
+			!errors.Is(err, &upnp.Error{Code: upnp.CodeOptionalActionNotImplemented}) {
+			return got, err
+		}
 	}
 	try := m.InternalPort
 	for range 8 {
+		if _, err := g.Get(ctx, m.Protocol, try); err == nil {
+			try = randomPort() // taken, perhaps by another program here
+			continue
+		}
 		wish := m
 		wish.ExternalPort = try
 		got, err := g.add(ctx, "AddPortMapping", wish)
@@ -317,6 +389,9 @@ func (g *Gateway) add(ctx context.Context, action string, m Mapping) (Mapping, e
 		"NewPortMappingDescription": m.Description,
 		"NewLeaseDuration":          strconv.FormatInt(int64(m.Lease/time.Second), 10),
 	}
+	if m.Lease == 0 && g.IGD2() {
+		args["NewLeaseDuration"] = strconv.FormatInt(int64(maxLease/time.Second), 10)
+	}
 	out, err := g.call(ctx, action, args)
 	if errors.Is(err, ErrOnlyPermanentLeases) && m.Lease != 0 {
 		m.Lease = 0
@@ -327,14 +402,20 @@ func (g *Gateway) add(ctx context.Context, action string, m Mapping) (Mapping, e
 		return m, err
 	}
 	if action == "AddAnyPortMapping" {
-		p, err := port(out["NewReservedPort"])
-		if err != nil {
-			return m, fmt.Errorf("igd: AddAnyPortMapping returned port %q: %w", text(out["NewReservedPort"]), err)
+		// The spec's out argument is NewReservedPort; miniupnpd's SCPD
+		// calls it NewExternalPort (its answer says NewReservedPort).
+		v, ok := out["NewReservedPort"]
+		if !ok {
+			v = out["NewExternalPort"]
+		}
+		p, err := port(v)
+		if err != nil || p == 0 {
+			return m, fmt.Errorf("igd: AddAnyPortMapping returned port %q: %v", text(v), err)
 		}
 		m.ExternalPort = p
 	}
 	if m.Lease == 0 && g.IGD2() {
-		m.Lease = 604800 * time.Second // IGD:2 2.3.17: 0 means the maximum
+		m.Lease = maxLease
 	}
 	return m, nil
 }
@@ -343,6 +424,9 @@ func (g *Gateway) add(ctx context.Context, action string, m Mapping) (Mapping, e
 // m.RemoteHost (DeletePortMapping). Deleting a mapping that does not exist
 // is ErrNoSuchEntry on most routers; miniupnpd answers success.
 func (g *Gateway) Delete(ctx context.Context, m Mapping) error {
+	if m.ExternalPort == 0 {
+		return errors.New("igd: Delete needs the mapping's external port")
+	}
 	proto := strings.ToUpper(m.Protocol)
 	if proto == "" {
 		proto = "TCP"
