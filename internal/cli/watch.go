@@ -67,7 +67,7 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 
 	var (
 		mu     sync.Mutex
-		sids   = map[*controlpoint.Service]string{}
+		sids   = map[string]string{} // by UDN and serviceId: a reboot brings new *Services
 		failed int
 		wg     sync.WaitGroup
 	)
@@ -75,10 +75,11 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 		mu.Lock()
 		defer mu.Unlock()
 		svc := ev.Service
-		if old, ok := sids[svc]; ok && old != ev.SID {
+		key := svc.Device.UDN + " " + svc.ID
+		if old, ok := sids[key]; ok && old != ev.SID {
 			fmt.Fprintf(e.stderr, "upnp watch: %s: subscribed again (SID %s)\n", shortType(svc.Type), ev.SID)
 		}
-		sids[svc] = ev.SID
+		sids[key] = ev.SID
 		if *asJSON {
 			vars := make(map[string]any, len(ev.Vars))
 			for _, v := range ev.Vars {
@@ -94,9 +95,21 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintln(e.stdout, b.String())
 	}
+	// A registry of this device alone lets the subscriptions follow it
+	// when it reboots or moves to another address, and notice when it is
+	// gone (controlpoint.Subscription.Registry).
+	regCtx, stopRegistry := context.WithCancel(ctx)
+	reg := &controlpoint.Registry{Client: c, Target: d.Root.Device.UDN}
+	var regDone sync.WaitGroup
+	regDone.Go(func() { reg.Run(regCtx) })
+	defer func() {
+		stopRegistry()
+		regDone.Wait()
+	}()
 	for _, svc := range svcs {
 		wg.Go(func() {
-			err := c.Subscribe(ctx, svc, show)
+			sub := &controlpoint.Subscription{Client: c, Service: svc, Handler: show, Registry: reg}
+			err := sub.Run(ctx)
 			if err != nil && ctx.Err() == nil { // not Ctrl-C during the SUBSCRIBE
 				mu.Lock()
 				failed++
