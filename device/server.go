@@ -44,7 +44,8 @@ type Server struct {
 	// Port is the HTTP port; zero means one the system picks.
 	Port int
 	// BootIDFile, when set, is a file where BOOTID.UPNP.ORG is kept so that it
-	// grows across restarts; zero means the start time is used, which also grows.
+	// grows across restarts; zero means the start time in seconds is used,
+	// which also grows, except between two starts in the same second.
 	BootIDFile string
 	// Product is the product token of SERVER headers ("name/version"); zero
 	// means "upnp-go/0.1".

@@ -91,7 +91,10 @@ type Server struct {
 	// MaxAge is the CACHE-CONTROL max-age; zero means 1800 s.
 	MaxAge time.Duration
 	// BootID is BOOTID.UPNP.ORG at start; it must grow across restarts. Zero
-	// means the current Unix time, which does.
+	// means the current Unix time in seconds, which does for restarts in
+	// different seconds; a device that may restart faster (a crash loop)
+	// should keep a counter instead (device.Server.BootIDFile), or control
+	// points will not see the restart as a reboot.
 	BootID int32
 	// ConfigID is CONFIGID.UPNP.ORG (0 to 16777215): the configId of the descriptions.
 	ConfigID int32

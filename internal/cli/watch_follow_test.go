@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,8 +15,12 @@ import (
 // to it there and shows its events, without a restart of its own.
 func TestWatchFollowsRestart(t *testing.T) {
 	lan := netlab.New(t, netlab.Config{Hosts: 2})
+	// The BOOTID file makes the restart's BOOTID the next one even within
+	// the same second (without it, BOOTID is the start time in seconds).
+	bootID := filepath.Join(t.TempDir(), "bootid")
 	serve := func(port string) *netlab.Proc {
-		p := lan.Host(1).Start(t, "upnp", "serve", "light", "-i", "lan0", "--port", port, "--uuid", lightUUID, "--name", "Lab Light")
+		p := lan.Host(1).Start(t, "upnp", "serve", "light", "-i", "lan0", "--port", port, "--uuid", lightUUID,
+			"--name", "Lab Light", "--bootid-file", bootID)
 		waitLine(t, p, "serving")
 		return p
 	}
