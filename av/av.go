@@ -14,6 +14,7 @@ import (
 
 	"github.com/seedb72249f9/upnp"
 	"github.com/seedb72249f9/upnp/controlpoint"
+	"github.com/seedb72249f9/upnp/internal/outarg"
 	"github.com/seedb72249f9/upnp/ssdp"
 )
 
@@ -225,8 +226,8 @@ func (r *Renderer) State(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	state := text(out["CurrentTransportState"])
-	if strings.EqualFold(text(out["CurrentTransportStatus"]), "ERROR_OCCURRED") {
+	state := outarg.Text(out["CurrentTransportState"])
+	if strings.EqualFold(outarg.Text(out["CurrentTransportStatus"]), "ERROR_OCCURRED") {
 		return state, ErrPlayback
 	}
 	return state, nil
@@ -249,13 +250,13 @@ func (r *Renderer) Position(ctx context.Context) (Position, error) {
 		return Position{}, err
 	}
 	var p Position
-	if n, err := strconv.ParseUint(text(out["Track"]), 10, 32); err == nil {
+	if n, err := strconv.ParseUint(outarg.Text(out["Track"]), 10, 32); err == nil {
 		p.Track = uint32(n)
 	}
-	p.Duration, _ = ParseDuration(text(out["TrackDuration"]))
-	p.Elapsed, _ = ParseDuration(text(out["RelTime"]))
-	p.URI = text(out["TrackURI"])
-	p.Metadata = text(out["TrackMetaData"])
+	p.Duration, _ = ParseDuration(outarg.Text(out["TrackDuration"]))
+	p.Elapsed, _ = ParseDuration(outarg.Text(out["RelTime"]))
+	p.URI = outarg.Text(out["TrackURI"])
+	p.Metadata = outarg.Text(out["TrackMetaData"])
 	return p, nil
 }
 
@@ -268,9 +269,9 @@ func (r *Renderer) Volume(ctx context.Context) (uint16, error) {
 	if err != nil {
 		return 0, err
 	}
-	v, err := strconv.ParseUint(text(out["CurrentVolume"]), 10, 16)
+	v, err := strconv.ParseUint(outarg.Text(out["CurrentVolume"]), 10, 16)
 	if err != nil {
-		return 0, fmt.Errorf("av: GetVolume returned %q: %w", text(out["CurrentVolume"]), err)
+		return 0, fmt.Errorf("av: GetVolume returned %q: %w", outarg.Text(out["CurrentVolume"]), err)
 	}
 	return uint16(v), nil
 }
@@ -296,7 +297,7 @@ func (r *Renderer) Mute(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	switch s := strings.ToLower(text(out["CurrentMute"])); s {
+	switch s := strings.ToLower(outarg.Text(out["CurrentMute"])); s {
 	case "1", "true", "yes":
 		return true, nil
 	case "0", "false", "no":
@@ -317,23 +318,6 @@ func (r *Renderer) SetMute(ctx context.Context, mute bool) error {
 	}
 	_, err := r.call(ctx, r.Rendering, "SetMute", map[string]any{"Channel": "Master", "DesiredMute": m})
 	return err
-}
-
-// text returns an out argument as text, whether Invoke decoded it by the
-// SCPD's data type or left it a string.
-func text(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return strings.TrimSpace(v)
-	case bool:
-		if v {
-			return "1"
-		}
-		return "0"
-	}
-	return fmt.Sprint(v)
 }
 
 // FormatDuration writes d in the H+:MM:SS form of AVTransport's time values,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/seedb72249f9/upnp"
 	"github.com/seedb72249f9/upnp/controlpoint"
+	"github.com/seedb72249f9/upnp/internal/outarg"
 	"github.com/seedb72249f9/upnp/ssdp"
 )
 
@@ -246,8 +247,8 @@ func (g *Gateway) Status(ctx context.Context) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	st := Status{Connection: text(out["NewConnectionStatus"]), LastError: text(out["NewLastConnectionError"])}
-	if n, err := strconv.ParseUint(text(out["NewUptime"]), 10, 32); err == nil {
+	st := Status{Connection: outarg.Text(out["NewConnectionStatus"]), LastError: outarg.Text(out["NewLastConnectionError"])}
+	if n, err := strconv.ParseUint(outarg.Text(out["NewUptime"]), 10, 32); err == nil {
 		st.Uptime = time.Duration(n) * time.Second
 	}
 	return st, nil
@@ -285,7 +286,7 @@ func (g *Gateway) ExternalIP(ctx context.Context) (netip.Addr, error) {
 	if err != nil {
 		return netip.Addr{}, err
 	}
-	s := text(out["NewExternalIPAddress"])
+	s := outarg.Text(out["NewExternalIPAddress"])
 	if s == "" {
 		return netip.Addr{}, ErrNoExternalAddress
 	}
@@ -410,7 +411,7 @@ func (g *Gateway) add(ctx context.Context, action string, m Mapping) (Mapping, e
 		}
 		p, err := port(v)
 		if err != nil || p == 0 {
-			return m, fmt.Errorf("igd: AddAnyPortMapping returned port %q: %v", text(v), err)
+			return m, fmt.Errorf("igd: AddAnyPortMapping returned port %q: %v", outarg.Text(v), err)
 		}
 		m.ExternalPort = p
 	}
@@ -488,55 +489,38 @@ func (g *Gateway) Mappings(ctx context.Context) iter.Seq2[Mapping, error] {
 func mapping(out map[string]any) (Mapping, error) {
 	var m Mapping
 	var err error
-	m.Protocol = strings.ToUpper(text(out["NewProtocol"]))
+	m.Protocol = strings.ToUpper(outarg.Text(out["NewProtocol"]))
 	if m.ExternalPort, err = port(out["NewExternalPort"]); err != nil {
-		return m, fmt.Errorf("igd: mapping external port %q: %w", text(out["NewExternalPort"]), err)
+		return m, fmt.Errorf("igd: mapping external port %q: %w", outarg.Text(out["NewExternalPort"]), err)
 	}
 	if m.InternalPort, err = port(out["NewInternalPort"]); err != nil {
-		return m, fmt.Errorf("igd: mapping internal port %q: %w", text(out["NewInternalPort"]), err)
+		return m, fmt.Errorf("igd: mapping internal port %q: %w", outarg.Text(out["NewInternalPort"]), err)
 	}
-	if s := text(out["NewInternalClient"]); s != "" {
+	if s := outarg.Text(out["NewInternalClient"]); s != "" {
 		if m.InternalClient, err = netip.ParseAddr(s); err != nil {
 			return m, fmt.Errorf("igd: mapping internal client %q: %w", s, err)
 		}
 	}
-	if s := text(out["NewRemoteHost"]); s != "" {
+	if s := outarg.Text(out["NewRemoteHost"]); s != "" {
 		m.RemoteHost, _ = netip.ParseAddr(s) // a name or garbage reads as any
 	}
-	m.Description = text(out["NewPortMappingDescription"])
-	if s := text(out["NewLeaseDuration"]); s != "" {
+	m.Description = outarg.Text(out["NewPortMappingDescription"])
+	if s := outarg.Text(out["NewLeaseDuration"]); s != "" {
 		n, err := strconv.ParseUint(s, 10, 32)
 		if err != nil {
 			return m, fmt.Errorf("igd: mapping lease %q: %w", s, err)
 		}
 		m.Lease = time.Duration(n) * time.Second
 	}
-	switch strings.ToLower(text(out["NewEnabled"])) {
+	switch strings.ToLower(outarg.Text(out["NewEnabled"])) {
 	case "0", "false", "no":
 		m.Disabled = true
 	}
 	return m, nil
 }
 
-// text returns an out argument as its wire text: Invoke decodes arguments by
-// the SCPD's data types, or leaves them strings without an SCPD.
-func text(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return strings.TrimSpace(v)
-	case bool:
-		if v {
-			return "1"
-		}
-		return "0"
-	}
-	return fmt.Sprint(v)
-}
-
 func port(v any) (uint16, error) {
-	n, err := strconv.ParseUint(text(v), 10, 16)
+	n, err := strconv.ParseUint(outarg.Text(v), 10, 16)
 	return uint16(n), err
 }
 
