@@ -16,6 +16,7 @@ import (
 	"github.com/seedb72249f9/upnp/controlpoint"
 	"github.com/seedb72249f9/upnp/device"
 	"github.com/seedb72249f9/upnp/igd"
+	"github.com/seedb72249f9/upnp/internal/clock"
 )
 
 // fakeRouter is a WANIPConnection served by our own device package from
@@ -374,5 +375,88 @@ func TestMappingsEnd(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d elements after an error, want 1", n)
+	}
+}
+
+// TestKeep: Keep renews at half the lease, retries a failed renewal after an
+// eighth, and deletes the mapping when its context ends.
+func TestKeep(t *testing.T) {
+	f := &fakeRouter{}
+	g := f.serve(t, "2")
+	fake := clock.NewFake(time.Unix(1e9, 0))
+	igd.SetClock(g, fake)
+	ctx, cancel := context.WithCancel(context.Background())
+	type result struct {
+		m   igd.Mapping
+		err error
+	}
+	reports := make(chan result, 10)
+	done := make(chan error, 1)
+	go func() {
+		done <- g.Keep(ctx, igd.Mapping{ExternalPort: 8080, Lease: time.Hour}, func(m igd.Mapping, err error) { reports <- result{m, err} })
+	}()
+	next := func() result {
+		t.Helper()
+		select {
+		case r := <-reports:
+			return r
+		case <-time.After(10 * time.Second):
+			t.Fatal("no report from Keep")
+			return result{}
+		}
+	}
+	if r := next(); r.err != nil || r.m.ExternalPort != 8080 {
+		t.Fatalf("first Add: %+v", r)
+	}
+	for fake.Pending() == 0 { // the renewal timer is set after the report
+		time.Sleep(time.Millisecond)
+	}
+	fake.Advance(30*time.Minute - time.Second)
+	select {
+	case r := <-reports:
+		t.Fatalf("renewed before half the lease: %+v", r)
+	default:
+	}
+	fake.Advance(time.Second)
+	if r := next(); r.err != nil {
+		t.Fatalf("renewal: %v", r.err)
+	}
+
+	f.mu.Lock()
+	f.taken = map[uint16]bool{8080: true}
+	f.mu.Unlock()
+	for fake.Pending() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	fake.Advance(30 * time.Minute)
+	if r := next(); !errors.Is(r.err, igd.ErrConflict) {
+		t.Fatalf("renewal refused: %+v, want ErrConflict", r)
+	}
+	f.mu.Lock()
+	f.taken = nil
+	f.mu.Unlock()
+	for fake.Pending() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	fake.Advance(time.Hour / 8)
+	if r := next(); r.err != nil {
+		t.Fatalf("retry after an eighth of the lease: %v", r.err)
+	}
+	want := []string{"AddPortMapping 8080 3600", "AddPortMapping 8080 3600", "AddPortMapping 8080 3600", "AddPortMapping 8080 3600"}
+	f.mu.Lock()
+	calls := slices.Clone(f.calls)
+	f.mu.Unlock()
+	if !slices.Equal(calls, want) {
+		t.Errorf("calls %q, want %q", calls, want)
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Keep at the end: %v", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.mapped) != 0 {
+		t.Errorf("still mapped after Keep: %v", f.mapped)
 	}
 }

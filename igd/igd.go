@@ -13,6 +13,7 @@ import (
 
 	"github.com/seedb72249f9/upnp"
 	"github.com/seedb72249f9/upnp/controlpoint"
+	"github.com/seedb72249f9/upnp/internal/clock"
 	"github.com/seedb72249f9/upnp/internal/outarg"
 	"github.com/seedb72249f9/upnp/ssdp"
 )
@@ -75,6 +76,8 @@ type Gateway struct {
 	Client  *controlpoint.Client
 	Device  *controlpoint.Device
 	Service *controlpoint.Service
+
+	clock clock.Clock // Keep's timers; nil means real time
 }
 
 // A Mapping is one port mapping: connections to ExternalPort on the router's
@@ -419,6 +422,71 @@ func (g *Gateway) add(ctx context.Context, action string, m Mapping) (Mapping, e
 		m.Lease = maxLease
 	}
 	return m, nil
+}
+
+// Keep adds m (see Add) and keeps it until ctx is done, then deletes it
+// (waiting at most 5 s for the router). A mapping with a lease is added
+// again, with the same external port, when half of the lease has run; a
+// renewal that fails is tried again after an eighth of the lease (at least
+// every second) while the router may still hold it. A permanent mapping
+// (lease 0 on IGD:1) is only deleted at the end. report, when not nil, is
+// called after every Add with its result, from Keep's goroutine.
+//
+// Keep returns the first Add's error at once. Otherwise it returns when ctx
+// is done: nil, or the error of the final Delete (a mapping already gone
+// counts as deleted).
+func (g *Gateway) Keep(ctx context.Context, m Mapping, report func(Mapping, error)) error {
+	got, err := g.Add(ctx, m)
+	if report != nil {
+		report(got, err)
+	}
+	if err != nil {
+		return err
+	}
+	clk := clock.Or(g.clock)
+	due := make(chan struct{}, 1)
+	schedule := func(d time.Duration) clock.Timer {
+		return clk.AfterFunc(max(d, time.Second), func() {
+			select {
+			case due <- struct{}{}:
+			default:
+			}
+		})
+	}
+	var t clock.Timer
+	if got.Lease > 0 {
+		t = schedule(got.Lease / 2)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			if t != nil {
+				t.Stop()
+			}
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := g.Delete(dctx, got); err != nil && !errors.Is(err, ErrNoSuchEntry) {
+				return err
+			}
+			return nil
+		case <-due:
+			again, err := g.Add(ctx, got)
+			if ctx.Err() != nil {
+				continue // deleted above
+			}
+			if report != nil {
+				report(again, err)
+			}
+			if err != nil {
+				t = schedule(got.Lease / 8)
+				continue
+			}
+			got = again
+			if got.Lease > 0 {
+				t = schedule(got.Lease / 2)
+			}
+		}
+	}
 }
 
 // Delete removes the mapping of m.Protocol ("" means TCP), m.ExternalPort and

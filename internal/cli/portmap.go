@@ -78,6 +78,7 @@ func runPortmap(ctx context.Context, e *env, args []string) error {
 	lease := fs.Duration("lease", 0, "add: how long the mapping lasts (default: the longest the router allows)")
 	desc := fs.String("desc", "upnp", "add: the mapping's description in the router's table")
 	client := fs.String("client", "", "add: the internal client IP (default: our address that reaches the router)")
+	keep := fs.Bool("keep", false, "add: keep the mapping, renewing its lease, until Ctrl-C, then remove it")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -87,7 +88,7 @@ func runPortmap(ctx context.Context, e *env, args []string) error {
 	}
 	sub, rest := fs.Arg(0), fs.Args()[1:]
 	if sub != "add" {
-		for _, name := range []string{"lease", "desc", "client"} {
+		for _, name := range []string{"lease", "desc", "client", "keep"} {
 			if fs.Changed(name) {
 				return usageErr("--%s is for portmap add only", name)
 			}
@@ -216,6 +217,27 @@ func runPortmap(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stderr, "%d mapping%s on %s\n", n, plural, g.Device.Location)
 		}
 	case "add":
+		if *keep {
+			// Each Add, the first and every renewal, prints a line; a
+			// renewal the router refuses is printed and tried again.
+			first := true
+			err := g.Keep(ctx, m, func(got igd.Mapping, err error) {
+				switch {
+				case err != nil && !first:
+					fmt.Fprintf(e.stderr, "upnp portmap: renewal: %v\n", err)
+				case err != nil:
+				case *asJSON:
+					writeJSON(e.stdout, mappingToJSON(got))
+				default:
+					fmt.Fprintln(e.stdout, mappingLine(got))
+				}
+				first = false
+			})
+			if err != nil {
+				return fault(fmt.Sprintf("add %s %d", m.Protocol, m.ExternalPort), err)
+			}
+			return nil // removed at Ctrl-C
+		}
 		got, err := g.Add(ctx, m)
 		if err != nil {
 			return fault(fmt.Sprintf("add %s %d", m.Protocol, m.ExternalPort), err)

@@ -219,4 +219,40 @@ func TestPortmapInterop(t *testing.T) {
 	if code, out := portmapIn(t, h, append(lan0, "rm", "udp", strconv.Itoa(int(port)))...); code != ExitOK {
 		t.Errorf("portmap rm udp %d: exit %d:\n%s", port, code, out)
 	}
+
+	// --keep: the mapping is renewed (a second line) and removed at Ctrl-C.
+	keep := h.Start(t, "upnp", append([]string{"portmap"}, append(lan0, "add", "tcp", "8085", "--lease", "4s", "--keep")...)...)
+	line := waitOut(t, keep, 15*time.Second, "TCP 8085 -> "+us+":8085")
+	code, out = portmapIn(t, h, append(lan0, "list")...)
+	if code != ExitOK || !strings.Contains(out, "TCP 8085 -> "+us+":8085") {
+		t.Errorf("portmap list while --keep runs: exit %d:\n%s", code, out)
+	}
+	waitCount(t, keep, 15*time.Second, line[:strings.Index(line, " lease")], 2)
+	if err := keep.Stop(); err != nil || keep.ExitCode() != ExitOK {
+		t.Errorf("portmap add --keep after Ctrl-C: %v, exit %d\n%s", err, keep.ExitCode(), strings.Join(keep.Lines(), "\n"))
+	}
+	if code, out := portmapIn(t, h, append(lan0, "list")...); code != ExitOK || strings.Contains(out, "8085") {
+		t.Errorf("portmap list after --keep ended: exit %d, want no 8085:\n%s", code, out)
+	}
+}
+
+// waitCount waits until p has printed n lines holding s.
+func waitCount(t *testing.T, p *netlab.Proc, d time.Duration, s string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		got := 0
+		for _, l := range p.Lines() {
+			if strings.Contains(l, s) {
+				got++
+			}
+		}
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s printed %d lines with %q, want %d:\n%s", p, got, s, n, strings.Join(p.Lines(), "\n"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
