@@ -255,7 +255,8 @@ func runPortmap(ctx context.Context, e *env, args []string) error {
 }
 
 // findGateway returns the WAN connection service of the router at location
-// or, without one, of the first router to answer a search within timeout.
+// or, without one, of the first router to answer a search within timeout:
+// the first of its services whose connection is up, else its best one.
 func findGateway(ctx context.Context, c *controlpoint.Client, location string, timeout time.Duration) (*igd.Gateway, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -268,7 +269,7 @@ func findGateway(ctx context.Context, c *controlpoint.Client, location string, t
 		if len(gs) == 0 {
 			return nil, notFound("%s (%q) has no WAN connection service: not an Internet Gateway Device", location, d.Root.Device.FriendlyName)
 		}
-		return gs[0], nil
+		return connected(ctx, gs), nil
 	}
 	var described []error
 	for g, err := range igd.Discover(ctx, c, ssdp.SearchRequest{MX: searchMX(timeout)}) {
@@ -280,12 +281,24 @@ func findGateway(ctx context.Context, c *controlpoint.Client, location string, t
 			described = append(described, err)
 			continue
 		}
-		return g, nil
+		return connected(ctx, igd.Gateways(c, g.Device)), nil
 	}
 	if len(described) > 0 {
 		return nil, &exitError{ExitNotFound, fmt.Errorf("no gateway found: %w", errors.Join(described...))}
 	}
 	return nil, notFound("no gateway (Internet Gateway Device) answered within %v", timeout)
+}
+
+// connected returns the first of a router's gateways whose Status says
+// Connected (routers often list idle WANPPPConnection services beside the
+// live one), else the first.
+func connected(ctx context.Context, gs []*igd.Gateway) *igd.Gateway {
+	for _, g := range gs {
+		if st, err := g.Status(ctx); err == nil && st.Connection == "Connected" {
+			return g
+		}
+	}
+	return gs[0]
 }
 
 // protoArg reads a PROTO argument: tcp or udp, in any case.
