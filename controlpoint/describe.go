@@ -1,6 +1,7 @@
 package controlpoint
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -204,11 +205,12 @@ func parseSCPD(b []byte) (*upnp.SCPD, error) {
 	if len(b) > scpdCacheMax {
 		return upnp.ParseSCPD(b)
 	}
+	k, cid, hasCID := scpdKey(b)
 	scpds.Lock()
-	s := scpds.m[string(b)]
+	s := scpds.m[k]
 	scpds.Unlock()
 	if s != nil {
-		return s, nil
+		return withConfigID(s, cid, hasCID), nil
 	}
 	s, err := upnp.ParseSCPD(b)
 	if err != nil {
@@ -219,17 +221,63 @@ func parseSCPD(b []byte) (*upnp.SCPD, error) {
 	if scpds.m == nil {
 		scpds.m = map[string]*upnp.SCPD{}
 	}
-	if old := scpds.m[string(b)]; old != nil {
-		return old, nil
+	if old := scpds.m[k]; old != nil {
+		return withConfigID(old, cid, hasCID), nil
 	}
 	if len(scpds.order) >= scpdCacheEntries {
 		delete(scpds.m, scpds.order[0])
 		scpds.order = scpds.order[1:]
 	}
-	k := string(b)
 	scpds.m[k] = s
 	scpds.order = append(scpds.order, k)
 	return s, nil
+}
+
+// scpdKey returns the cache key of an SCPD document: its bytes, except that
+// a root element written as <scpd ... configId="N"> (one configId attribute,
+// N of 1 to 8 digits, no comment before the root) has N left out, and N is
+// returned. A device writes its CONFIGID there (UDA 2.0), and CONFIGID hashes
+// its whole description, so identical services of different devices would
+// otherwise never share a parse. Everything else about the documents must
+// be the same byte for byte.
+func scpdKey(b []byte) (key string, cid int, ok bool) {
+	root := bytes.Index(b, []byte("<scpd"))
+	if root < 0 || bytes.Contains(b[:root], []byte("<!--")) {
+		return string(b), 0, false
+	}
+	end := bytes.IndexByte(b[root:], '>')
+	if end < 0 {
+		return string(b), 0, false
+	}
+	tag := b[root : root+end]
+	const name = ` configId="`
+	i := bytes.Index(tag, []byte(name))
+	if i < 0 || bytes.Count(bytes.ToLower(tag), []byte("configid")) != 1 {
+		return string(b), 0, false
+	}
+	digits := tag[i+len(name):]
+	n := 0
+	for n < len(digits) && n < 9 && '0' <= digits[n] && digits[n] <= '9' {
+		cid = cid*10 + int(digits[n]-'0')
+		n++
+	}
+	if n == 0 || n > 8 || n == len(digits) || digits[n] != '"' {
+		return string(b), 0, false
+	}
+	at := root + i + len(name)
+	return string(b[:at]) + string(b[at+n:]), cid, true
+}
+
+// withConfigID returns s, or when the document had another configId, a
+// shallow copy of s with that one (a *upnp.SCPD is only read once returned,
+// so copies may share the rest).
+func withConfigID(s *upnp.SCPD, cid int, ok bool) *upnp.SCPD {
+	if !ok || s.ConfigID == cid {
+		return s
+	}
+	c := *s
+	c.ConfigID = cid
+	return &c
 }
 
 // interfaceOf returns the name of the interface that holds addr, or "".
