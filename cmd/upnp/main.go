@@ -12,12 +12,20 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// The first Ctrl-C asks the command to end cleanly (unsubscribe, say
-	// byebye); the signals go back to their default then, so a second one
-	// ends the process at once when a device is slow to answer.
-	context.AfterFunc(ctx, stop)
+	// The first Ctrl-C (or SIGTERM) asks the command to end cleanly
+	// (unsubscribe, say byebye). The signals go back to their default before
+	// the command is told, so a second one ends the process at once even
+	// when a device is slow to answer; with signal.NotifyContext the reset
+	// ran on a goroutine of its own and could come after the cleanup began.
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		signal.Reset(os.Interrupt, syscall.SIGTERM)
+		cancel()
+	}()
 	code := cli.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	cancel()
 	os.Exit(code)
 }
