@@ -47,17 +47,9 @@ func runCall(ctx context.Context, e *env, args []string) error {
 	}
 	action := fs.Arg(2)
 	out, err := c.Invoke(ctx, svc, action, in)
-	var ue *upnp.Error
 	switch {
-	case errors.As(err, &ue):
-		desc := ue.Description
-		if desc == "" {
-			desc = upnp.ErrorDescription(ue.Code)
-		}
-		if *asJSON {
-			writeJSON(e.stdout, map[string]any{"error_code": ue.Code, "error_description": desc})
-		}
-		return &exitError{ExitFault, fmt.Errorf("%s: UPnP error %d: %s", action, ue.Code, desc)}
+	case errors.As(err, new(*upnp.Error)):
+		return upnpFault(e, *asJSON, action, err)
 	case errors.Is(err, controlpoint.ErrNoAction):
 		return &exitError{ExitNotFound, err}
 	case errors.Is(err, controlpoint.ErrArgument):

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/seedb72249f9/upnp"
 )
 
 // Exit codes shared by every command.
@@ -32,6 +34,25 @@ func (e *exitError) Unwrap() error { return e.err }
 
 func usageErr(format string, a ...any) error {
 	return &exitError{ExitUsage, fmt.Errorf(format, a...)}
+}
+
+// upnpFault returns err, from an action called for what, as exit code 3 with
+// "what: UPnP error N: description" when it is or wraps a UPnP fault (and with
+// asJSON first writes {"error_code", "error_description"} to stdout); any
+// other error comes back wrapped with what.
+func upnpFault(e *env, asJSON bool, what string, err error) error {
+	var ue *upnp.Error
+	if !errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	d := ue.Description
+	if d == "" {
+		d = upnp.ErrorDescription(ue.Code)
+	}
+	if asJSON {
+		writeJSON(e.stdout, map[string]any{"error_code": ue.Code, "error_description": d})
+	}
+	return &exitError{ExitFault, fmt.Errorf("%s: UPnP error %d: %s", what, ue.Code, d)}
 }
 
 func notFound(format string, a ...any) error {

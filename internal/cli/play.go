@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -15,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/seedb72249f9/upnp"
 	"github.com/seedb72249f9/upnp/av"
 )
 
@@ -105,13 +103,7 @@ func runPlay(ctx context.Context, e *env, args []string) error {
 		mimeType = mimeType[:i]
 	}
 
-	fault := func(what string, err error) error {
-		var ue *upnp.Error
-		if errors.As(err, &ue) {
-			return &exitError{ExitFault, fmt.Errorf("%s: %w", what, err)}
-		}
-		return fmt.Errorf("%s: %w", what, err)
-	}
+	fault := func(what string, err error) error { return upnpFault(e, false, what, err) }
 	if *volume >= 0 {
 		if err := r.SetVolume(ctx, uint16(*volume)); err != nil {
 			return fault("volume", err)

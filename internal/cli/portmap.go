@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/seedb72249f9/upnp"
 	"github.com/seedb72249f9/upnp/controlpoint"
 	"github.com/seedb72249f9/upnp/igd"
 	"github.com/seedb72249f9/upnp/ssdp"
@@ -163,20 +162,7 @@ func runPortmap(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fault := func(what string, err error) error {
-		var ue *upnp.Error
-		if !errors.As(err, &ue) {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		d := ue.Description
-		if d == "" {
-			d = upnp.ErrorDescription(ue.Code)
-		}
-		if *asJSON {
-			writeJSON(e.stdout, map[string]any{"error_code": ue.Code, "error_description": d})
-		}
-		return &exitError{ExitFault, fmt.Errorf("%s: UPnP error %d: %s", what, ue.Code, d)}
-	}
+	fault := func(what string, err error) error { return upnpFault(e, *asJSON, what, err) }
 
 	switch sub {
 	case "ip":
