@@ -101,7 +101,10 @@ func (c *Client) Discover(ctx context.Context, req ssdp.SearchRequest) iter.Seq2
 
 // describePacket describes the device an SSDP message announced.
 func (c *Client) describePacket(ctx context.Context, p *ssdp.Packet) (*Device, error) {
-	d := &Device{Location: strings.TrimSpace(p.Location), USN: p.USN, Server: p.Server, BootID: p.BootID,
+	// Copies, so that a Device kept for long does not keep the whole parsed
+	// datagram (see ssdp.Parse).
+	d := &Device{Location: strings.Clone(strings.TrimSpace(p.Location)), USN: strings.Clone(p.USN),
+		Server: strings.Clone(p.Server), BootID: p.BootID,
 		ConfigID: p.ConfigID, Addr: p.From.Addr().Unmap(), Interface: p.Interface, Local: p.Local, Found: p.Time}
 	if d.Local.Zone() != "" {
 		d.Local = d.Local.WithZone("")

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -237,8 +238,15 @@ func (l *Listener) observe(p *Packet) {
 		capAge = 24 * time.Hour
 	}
 	maxAge = min(maxAge, capAge)
-	next := Entry{USN: m.USN, NT: nt, Location: m.Location, Server: m.Server, MaxAge: int(maxAge / time.Second),
-		BootID: m.BootID, ConfigID: m.ConfigID, From: p.From, Interface: p.Interface, Expires: now.Add(maxAge)}
+	// The entry holds its own copies of the strings, not the Message's, which
+	// would keep the whole datagram (see Parse); an unchanged one is kept.
+	var old Entry
+	if known {
+		old = *e
+	}
+	next := Entry{USN: keep(old.USN, m.USN), NT: keep(old.NT, nt), Location: keep(old.Location, m.Location),
+		Server: keep(old.Server, m.Server), MaxAge: int(maxAge / time.Second), BootID: m.BootID,
+		ConfigID: m.ConfigID, From: p.From, Interface: keep(old.Interface, p.Interface), Expires: now.Add(maxAge)}
 	if !known {
 		maxEntries, maxHost := l.MaxEntries, l.MaxPerHost
 		if maxEntries <= 0 {
@@ -278,6 +286,14 @@ func (l *Listener) observe(p *Packet) {
 	*e = next
 	l.schedule(e.Expires)
 	l.publish(Event{Type: typ, Entry: *e, Packet: p})
+}
+
+// keep returns old if it equals s, else a copy of s.
+func keep(old, s string) string {
+	if old == s {
+		return old
+	}
+	return strings.Clone(s)
 }
 
 func (l *Listener) remove(e *Entry) {

@@ -3,8 +3,10 @@ package ssdp
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/seedb72249f9/upnp/internal/clock"
 )
@@ -105,5 +107,44 @@ func TestListenerBounds(t *testing.T) {
 	fake.Advance(time.Hour + time.Second)
 	if n := len(l.Entries()); n != 0 {
 		t.Fatalf("%d entries outlived the max-age cap", n)
+	}
+}
+
+// TestListenerCopies checks that a cache entry holds its own copies of the
+// strings it keeps, not substrings of the parsed datagram (which would keep
+// the whole of it, see Parse), and that a refresh with the same values keeps
+// the entry's copies instead of making new ones.
+func TestListenerCopies(t *testing.T) {
+	data, err := os.ReadFile("testdata/packets/notify-miniupnpd-alive-v4.ssdp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &Listener{clock: clock.NewFake(time.Unix(1_700_000_000, 0))}
+	l.Observe(&Packet{Message: m, From: netip.MustParseAddrPort("10.0.0.5:1900"), Interface: "lan0"})
+	es := l.Entries()
+	if len(es) != 1 {
+		t.Fatalf("%d entries, want 1", len(es))
+	}
+	e := es[0]
+	for _, f := range []struct{ kept, parsed string }{{e.USN, m.USN}, {e.NT, m.NT}, {e.Location, m.Location}, {e.Server, m.Server}} {
+		if f.kept != f.parsed {
+			t.Fatalf("entry has %q, the message %q", f.kept, f.parsed)
+		}
+		if unsafe.StringData(f.kept) == unsafe.StringData(f.parsed) {
+			t.Errorf("entry shares %q with the parsed message", f.kept)
+		}
+	}
+	again, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Observe(&Packet{Message: again, From: netip.MustParseAddrPort("10.0.0.5:1900"), Interface: "lan0"})
+	if e2 := l.Entries()[0]; unsafe.StringData(e2.Location) != unsafe.StringData(e.Location) ||
+		unsafe.StringData(e2.USN) != unsafe.StringData(e.USN) {
+		t.Error("a refresh with the same values replaced the entry's strings")
 	}
 }
