@@ -1,11 +1,13 @@
 package ssdp
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/bits"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // Kind says which of the three SSDP message shapes a Message has.
@@ -95,39 +97,57 @@ type Header struct {
 }
 
 // inlineExtra is how many Extra headers Parse stores without a further
-// allocation. The devices in testdata send at most three (OPT, 01-NLS,
+// allocation. The devices in testdata send at most four (OPT, 01-NLS,
 // X-User-Agent, Content-Length).
-const inlineExtra = 6
+const inlineExtra = 4
 
-// Parse allocates the Message together with its Extra headers, in one of these
-// or a bare Message, whichever fits exactly: the bytes allocated are most of
-// its cost (see docs/benchmarks.md).
-type (
-	message1 struct {
-		m Message
-		x [1]Header
+// A block is what Parse allocates: the Message, room for its first Extra
+// headers, and the copy of the datagram that its strings point into, all in
+// one object. B is a byte array of one of the sizes allocMessage picks, each
+// chosen so that the block fills a size class of Go's allocator: Message and
+// the headers take 408 bytes, and the allocator adds an 8-byte header to an
+// object over 512 bytes that holds pointers (TestBlockSizes checks this).
+type block[B any] struct {
+	m Message
+	x [inlineExtra]Header
+	b B
+}
+
+// newBlock allocates a block with a B-sized byte array and returns its parts.
+func newBlock[B any]() (*Message, []Header, []byte) {
+	q := new(block[B])
+	return &q.m, q.x[:0], unsafe.Slice((*byte)(unsafe.Pointer(&q.b)), unsafe.Sizeof(q.b))
+}
+
+// allocMessage returns a zero Message, room for inlineExtra headers and a
+// byte slice of at least n bytes (n <= MaxDatagram), all in one allocation.
+func allocMessage(n int) (*Message, []Header, []byte) {
+	switch {
+	case n <= 224:
+		return newBlock[[224]byte]() // 640-byte size class
+	case n <= 352:
+		return newBlock[[352]byte]() // 768
+	case n <= 480:
+		return newBlock[[480]byte]() // 896
+	case n <= 608:
+		return newBlock[[608]byte]() // 1024
+	case n <= 864:
+		return newBlock[[864]byte]() // 1280
+	case n <= 1120:
+		return newBlock[[1120]byte]() // 1536
+	case n <= 1632:
+		return newBlock[[1632]byte]() // 2048
+	case n <= 2656:
+		return newBlock[[2656]byte]() // 3072
+	case n <= 3680:
+		return newBlock[[3680]byte]() // 4096
+	case n <= 4960:
+		return newBlock[[4960]byte]() // 5376
+	case n <= 6496:
+		return newBlock[[6496]byte]() // 6912
 	}
-	message2 struct {
-		m Message
-		x [2]Header
-	}
-	message3 struct {
-		m Message
-		x [3]Header
-	}
-	message4 struct {
-		m Message
-		x [4]Header
-	}
-	message5 struct {
-		m Message
-		x [5]Header
-	}
-	message6 struct {
-		m Message
-		x [6]Header
-	}
-)
+	return newBlock[[MaxDatagram]byte]() // 9472
+}
 
 // Parse parses one SSDP datagram. Header names are matched case-insensitively,
 // values are trimmed, bare LF line ends are accepted, a missing final blank line is
@@ -142,54 +162,37 @@ type (
 // line over 1024 bytes is an error that wraps ErrTooLarge. A control character
 // other than tab in the header section, a line without ':', a continuation line
 // (one starting with white space) and a header name that is not an HTTP token
-// are errors too. Parse makes two allocations for a message with up to six Extra
-// headers.
+// are errors too.
+//
+// Parse makes one allocation, which holds the Message, its first four Extra
+// headers and the copy of b; more Extra headers (real devices send up to four)
+// need more. Because the strings share that allocation, keeping any one of them
+// keeps all of it, about len(b)+400 bytes: a caller that keeps a few values for
+// long, as a cache does, should copy them with strings.Clone.
 func Parse(b []byte) (*Message, error) {
 	if len(b) > MaxDatagram {
 		return nil, errDatagramTooLarge()
 	}
-	// Parse on the stack, then copy to the heap at the right size.
-	var (
-		m   Message
-		buf [inlineExtra]Header
-	)
-	extra, err := m.parse(b, buf[:0])
-	if err != nil {
-		return nil, err
+	if len(b) == 0 {
+		return nil, &ParseError{Line: 1, Reason: reasonEmpty}
 	}
-	var (
-		p *Message
-		x []Header // where Extra goes
-	)
-	switch len(extra) {
-	case 0:
-		p = new(Message)
-	case 1:
-		q := new(message1)
-		p, x = &q.m, q.x[:]
-	case 2:
-		q := new(message2)
-		p, x = &q.m, q.x[:]
-	case 3:
-		q := new(message3)
-		p, x = &q.m, q.x[:]
-	case 4:
-		q := new(message4)
-		p, x = &q.m, q.x[:]
-	case 5:
-		q := new(message5)
-		p, x = &q.m, q.x[:]
-	case 6:
-		q := new(message6)
-		p, x = &q.m, q.x[:]
-	default:
-		p, x = new(Message), make([]Header, len(extra))
+	m, x, buf := allocMessage(len(b))
+	buf = buf[:copy(buf, b)]
+	// The only copy: every string in m is a substring of s, and nothing
+	// writes to buf after this.
+	s := unsafe.String(unsafe.SliceData(buf), len(buf))
+	extra, ok := m.parseFast(s, x)
+	if !ok {
+		*m = Message{}
+		var err error
+		if extra, err = m.parse(s, x); err != nil {
+			return nil, err
+		}
 	}
-	*p = m
 	if len(extra) > 0 {
-		p.Extra = x[:copy(x, extra)]
+		m.Extra = extra
 	}
-	return p, nil
+	return m, nil
 }
 
 // Append appends the wire form of m to b: the start line for m.Kind, the headers
@@ -271,79 +274,88 @@ var knownHeaderNames = [numKnownHeaders]string{
 }
 
 // knownHeader returns the identifier of the header named name, in any case, or
-// -1. It switches on the length so that at most three names are compared.
+// -1.
 func knownHeader(name string) int {
-	switch len(name) {
-	case 2:
-		switch {
-		case foldEqual(name, "st"):
-			return hST
-		case foldEqual(name, "nt"):
-			return hNT
-		case foldEqual(name, "mx"):
-			return hMX
-		}
-	case 3:
-		switch {
-		case foldEqual(name, "usn"):
-			return hUSN
-		case foldEqual(name, "nts"):
-			return hNTS
-		case foldEqual(name, "ext"):
-			return hEXT
-		case foldEqual(name, "man"):
-			return hMAN
-		}
-	case 4:
-		switch {
-		case foldEqual(name, "host"):
-			return hHost
-		case foldEqual(name, "date"):
-			return hDate
-		}
-	case 6:
-		if foldEqual(name, "server") {
-			return hServer
-		}
-	case 8:
-		if foldEqual(name, "location") {
-			return hLocation
-		}
-	case 10:
-		if foldEqual(name, "user-agent") {
-			return hAgent
-		}
-	case 13:
-		switch {
-		case foldEqual(name, "cache-control"):
-			return hCacheControl
-		case foldEqual(name, "cpfn.upnp.org"):
-			return hCPFN
-		}
-	case 15:
-		switch {
-		case foldEqual(name, "bootid.upnp.org"):
-			return hBootID
-		case foldEqual(name, "cpuuid.upnp.org"):
-			return hCPUUID
-		}
-	case 16:
-		if foldEqual(name, "tcpport.upnp.org") {
-			return hTCPPort
-		}
-	case 17:
-		if foldEqual(name, "configid.upnp.org") {
-			return hConfigID
-		}
-	case 19:
-		switch {
-		case foldEqual(name, "nextbootid.upnp.org"):
-			return hNextBootID
-		case foldEqual(name, "searchport.upnp.org"):
-			return hSearchPort
-		}
+	if end, _ := scanHeaderLine(name, 0); end < len(name) {
+		return -1 // wordHeader would fold a CR into '-'
 	}
-	return -1
+	return wordHeader(name)
+}
+
+// wordHeader is knownHeader for a name without control characters, comparing
+// words instead of bytes: the name's length and first and last bytes pick
+// the one known header it can be (see headerSlot), and its nameKey must then
+// equal that header's.
+func wordHeader(name string) int {
+	n := len(name)
+	if n < 2 || n > 24 {
+		return -1
+	}
+	h := &headerSlots[headerSlot(n, name[0], name[n-1])]
+	if int(h.n) != n {
+		return -1
+	}
+	if k0, k1, k2 := nameKey(name); k0 != h.key[0] || k1 != h.key[1] || k2 != h.key[2] {
+		return -1
+	}
+	return int(h.id)
+}
+
+// headerSlot hashes a name's length and its first and last bytes, lower-cased,
+// to a slot of headerSlots. No two known headers share a slot (TestKnownHeader
+// checks this).
+func headerSlot(n int, first, last byte) int {
+	return (n*14 + int(first|0x20)<<1 ^ int(last|0x20)) & 31
+}
+
+// headerSlots holds each known header's name length, nameKey and identifier
+// in its slot; the others have length 0.
+var headerSlots = func() (t [32]struct { // 32: see headerSlot
+	key [3]uint64
+	n   uint8
+	id  int8
+}) {
+	for id, name := range knownHeaderNames {
+		h := &t[headerSlot(len(name), name[0], name[len(name)-1])]
+		k0, k1, k2 := nameKey(name)
+		h.key, h.n, h.id = [3]uint64{k0, k1, k2}, uint8(len(name)), int8(id)
+	}
+	return t
+}()
+
+// nameKey packs a name of 2 to 24 bytes into words with bit 5 of each byte
+// set, which lower-cases ASCII letters. For the bytes of the known names ('-',
+// '.' and letters) only the upper-case letter and a control character (CR or
+// SO) fold to the same byte, so for names of the same length without control
+// characters, equal keys mean equal names up to ASCII case. Names under 8
+// bytes are read as two overlapping halves, longer ones as overlapping words,
+// so that every byte counts. Other lengths give the zero key. (Three results
+// rather than an array keep the key in registers.)
+func nameKey(s string) (k0, k1, k2 uint64) {
+	const fold = ones * 0x20
+	switch n := len(s); {
+	case n < 2 || n > 24:
+	case n < 4:
+		k0 = le16(s) | le16(s[n-2:])<<16 | fold
+	case n < 8:
+		k0 = le32(s) | le32(s[n-4:])<<32 | fold
+	case n <= 16:
+		k0, k1 = load64(s, 0)|fold, load64(s, n-8)|fold
+	default:
+		k0, k1, k2 = load64(s, 0)|fold, load64(s, 8)|fold, load64(s, n-8)|fold
+	}
+	return k0, k1, k2
+}
+
+// le16 and le32 read the first 2 or 4 bytes of s as a little-endian number.
+func le16(s string) uint64 {
+	w := s[:2]
+	return uint64(w[0]) | uint64(w[1])<<8
+}
+
+func le32(s string) uint64 {
+	w := s[:4]
+	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24
 }
 
 // foldEqual reports whether s equals lower, which is in lower case, under ASCII
@@ -386,34 +398,17 @@ var isTokenByte = func() (t [256]bool) {
 // line end (LF, CRLF, or a CR or nothing at the end of s) and of the next line.
 // ok is false if the line holds a control character other than tab (a byte
 // below 0x20, or 0x7f), then at index end.
-//
-// It tests eight bytes at a time with the SWAR "has less than" and "has zero"
-// tricks, whose lowest flagged byte is always a true match, and looks at single
-// bytes only from there.
 func scanLine(s string, i int) (end, next int, ok bool) {
-	const (
-		ones = 0x0101010101010101
-		high = 0x8080808080808080
-	)
-	for ; i+8 <= len(s); i += 8 {
-		w := s[i : i+8]
-		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-		del := x ^ (ones * 0x7f)
-		if mask := ((x-ones*0x20)&^x | (del-ones)&^del) & high; mask != 0 {
-			for j := i + bits.TrailingZeros64(mask)/8; j < i+8; j++ {
-				if isControl(s[j]) {
-					return lineEnd(s, j)
-				}
-			}
+	for {
+		j, _ := scanHeaderLine(s, i)
+		switch {
+		case j == len(s):
+			return len(s), len(s), true
+		case s[j] != '\t':
+			return lineEnd(s, j)
 		}
+		i = j + 1
 	}
-	for ; i < len(s); i++ {
-		if isControl(s[i]) {
-			return lineEnd(s, i)
-		}
-	}
-	return len(s), len(s), true
 }
 
 // lineEnd classifies the control character s[j] for scanLine.
@@ -428,8 +423,6 @@ func lineEnd(s string, j int) (end, next int, ok bool) {
 	}
 	return j, j, false
 }
-
-func isControl(c byte) bool { return c < 0x20 && c != '\t' || c == 0x7f }
 
 func isToken(s string) bool {
 	if s == "" {
@@ -462,16 +455,16 @@ const (
 
 func errDatagramTooLarge() error { return &ParseError{Reason: reasonTooLarge, Err: ErrTooLarge} }
 
-// parse reads b into m, except that it appends the headers for Extra to extra
-// and returns it.
-func (m *Message) parse(b []byte, extra []Header) ([]Header, error) {
-	if len(b) > MaxDatagram {
+// parse reads s into m, except that it appends the headers for Extra to extra
+// and returns it. It is the general parser, which also says exactly what is
+// wrong; Parse tries parseFast first.
+func (m *Message) parse(s string, extra []Header) ([]Header, error) {
+	if len(s) > MaxDatagram {
 		return nil, errDatagramTooLarge()
 	}
-	if len(b) == 0 {
+	if len(s) == 0 {
 		return nil, &ParseError{Line: 1, Reason: reasonEmpty}
 	}
-	s := string(b) // the only copy: every string in m is a substring of s
 	m.BootID, m.NextBootID, m.ConfigID = -1, -1, -1
 	var seen uint32 // known headers whose field is filled
 	pos := 0
@@ -524,6 +517,164 @@ func (m *Message) parse(b []byte, extra []Header) ([]Header, error) {
 		}
 	}
 	return extra, nil
+}
+
+// parseFast is parse for the common case: one of the usual start lines
+// ("HTTP/1.1 200 OK", "NOTIFY * HTTP/1.1" or "M-SEARCH * HTTP/1.1"), then
+// header lines "Name: value" with the colon right after a token name. It
+// reports false, leaving m and extra in any state, for anything else, valid or
+// not, and Parse then runs parse from the start. When it reports true, m and
+// extra are what parse would have made of s (FuzzParseFast checks this).
+//
+// It is faster because it reads eight bytes at a time: to find where a line
+// ends (its first control character), where its name ends, and which known
+// header the name is.
+func (m *Message) parseFast(s string, extra []Header) ([]Header, bool) {
+	var pos int
+	switch {
+	case strings.HasPrefix(s, "HTTP/1.1 200 OK"):
+		m.Kind, pos = KindResponse, len("HTTP/1.1 200 OK")
+	case strings.HasPrefix(s, "NOTIFY * HTTP/1.1"):
+		m.Kind, pos = KindNotify, len("NOTIFY * HTTP/1.1")
+	case strings.HasPrefix(s, "M-SEARCH * HTTP/1.1"):
+		m.Kind, pos = KindSearch, len("M-SEARCH * HTTP/1.1")
+	default:
+		return nil, false
+	}
+	switch {
+	case strings.HasPrefix(s[pos:], "\r\n"):
+		pos += 2
+	case strings.HasPrefix(s[pos:], "\n"):
+		pos++
+	default:
+		return nil, false
+	}
+	m.BootID, m.NextBootID, m.ConfigID = -1, -1, -1
+	var seen uint32 // known headers whose field is filled
+	for lines := 0; pos < len(s); lines++ {
+		start := pos
+		end, colon := scanHeaderLine(s, pos)
+		switch {
+		case end == len(s):
+			pos = end
+		case s[end] == '\n':
+			pos = end + 1
+		case s[end] == '\r' && (end+1 == len(s) || s[end+1] == '\n'):
+			pos = end + 2
+		default:
+			return nil, false // a tab, or a control character that is an error
+		}
+		if end == start {
+			return extra, true // the blank line ending the headers
+		}
+		if lines == maxHeaderLines || end-start > maxHeaderLine || colon <= start || colon >= end {
+			return nil, false
+		}
+		line, colon := s[start:end], colon-start
+		name, value := line[:colon], line[colon+1:]
+		if value != "" && value[0] == ' ' {
+			value = value[1:] // the usual single space, without a loop
+		}
+		if value != "" && (value[0] <= ' ' || value[len(value)-1] <= ' ') {
+			value = trim(value) // no control characters: only spaces and tabs
+		}
+		id := wordHeader(name) // exact here: line has no control character
+		switch {
+		case id >= 0 && seen&(1<<id) == 0 && m.set(id, value):
+			seen |= 1 << id
+		case id >= 0 || isToken(name):
+			extra = append(extra, Header{Name: name, Value: value})
+		default:
+			return nil, false
+		}
+	}
+	return extra, true
+}
+
+// SWAR constants: a byte of ones, of seven ones, and of the high bit.
+const (
+	ones = 0x0101010101010101
+	lo7  = 0x7f7f7f7f7f7f7f7f
+	high = 0x8080808080808080
+)
+
+// scanHeaderLine reads s from s[i] up to the first control character (a byte
+// below 0x20, or 0x7f) and returns its index, or len(s) if there is none, and
+// the index of the first ':' from s[i], or -1; that colon may come after the
+// control character.
+func scanHeaderLine(s string, i int) (ctl, colon int) {
+	colon = -1
+	if len(s)-i >= 16 {
+		c, k := lineBlocks(s[i:])
+		if k >= 0 {
+			colon = i + k
+		}
+		if c < (len(s)-i)&^15 {
+			return i + c, colon
+		}
+		if i+c == len(s) {
+			return len(s), colon
+		}
+		// The rest is shorter than a block: read the last 16 bytes of s,
+		// which repeats some just read, where there was no control character
+		// and, if colon < 0, no colon.
+		w := len(s) - 16
+		c, k = lineBlocks(s[w:])
+		if colon < 0 && k >= 0 {
+			colon = w + k
+		}
+		if c < 16 {
+			return w + c, colon
+		}
+		return len(s), colon
+	}
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c == 0x7f:
+			return i, colon
+		case c == ':' && colon < 0:
+			colon = i
+		}
+	}
+	return len(s), colon
+}
+
+// lineBlocksGo is lineBlocks in Go, eight bytes at a time. (The SWAR tricks:
+// masking off bit 7 first keeps the additions from carrying into the next
+// byte, so each byte is tested for itself alone.)
+func lineBlocksGo(s string) (ctl, colon int) {
+	colon = -1
+	n := len(s) &^ 15
+	for i := 0; i < n; i += 8 {
+		x := load64(s, i)
+		a := x & lo7
+		control := (a + ones | ^(a + ones*0x60)) &^ x & high
+		if colon < 0 {
+			t := x ^ ones*':'
+			if z := ^(t&lo7 + lo7 | t) & high; z != 0 {
+				colon = i + bits.TrailingZeros64(z)>>3
+			}
+		}
+		if control != 0 {
+			j := i + bits.TrailingZeros64(control)>>3
+			if colon < 0 && i&15 == 0 {
+				// lineBlocks looks for the colon in the whole block.
+				t := load64(s, i+8) ^ ones*':'
+				if z := ^(t&lo7 + lo7 | t) & high; z != 0 {
+					colon = i + 8 + bits.TrailingZeros64(z)>>3
+				}
+			}
+			return j, colon
+		}
+	}
+	return n, colon
+}
+
+// load64 returns s[i:i+8] as a little-endian number, with one load on most
+// machines.
+func load64(s string, i int) uint64 {
+	_ = s[i+7] // a caller's mistake panics rather than read past s
+	return binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), i)), 8))
 }
 
 // parseStartLine sets m.Kind from the first line.

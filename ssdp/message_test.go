@@ -883,13 +883,18 @@ func TestParseAllocs(t *testing.T) {
 	}
 	inputs := loadPackets(t)
 	for _, tt := range lenientTests {
-		if m := mustParseMsg(t, []byte(tt.in)); len(m.Extra) <= 6 {
-			inputs[tt.name] = []byte(tt.in)
-		}
+		inputs[tt.name] = []byte(tt.in)
 	}
 	for name, data := range inputs {
-		if n := testing.AllocsPerRun(100, func() { _, _ = ssdp.Parse(data) }); n > 2 {
-			t.Errorf("Parse(%s) makes %v allocations, want at most 2", name, n)
+		want := 1.0
+		if m := mustParseMsg(t, data); len(m.Extra) > 4 {
+			want = 2 // Extra outgrows the room in the Message's allocation
+			if len(m.Extra) > 8 {
+				continue
+			}
+		}
+		if n := testing.AllocsPerRun(100, func() { _, _ = ssdp.Parse(data) }); n != want {
+			t.Errorf("Parse(%s) makes %v allocations, want %v", name, n, want)
 		}
 	}
 }

@@ -1,0 +1,5 @@
+//go:build !amd64 || purego
+
+package ssdp
+
+func lineBlocks(s string) (ctl, colon int) { return lineBlocksGo(s) }

@@ -1,0 +1,214 @@
+package ssdp
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// FuzzParseFast checks parseFast against parse, the general parser: whenever
+// parseFast accepts a datagram, parse must accept it too and make the same
+// Message. It is seeded with the real packets, which parseFast must all
+// accept, and with FuzzParse's corpus, which holds many malformed datagrams.
+func FuzzParseFast(f *testing.F) {
+	packets, err := filepath.Glob("testdata/packets/*")
+	if err != nil || len(packets) == 0 {
+		f.Fatalf("no packets: %v", err)
+	}
+	for _, name := range packets {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	corpus, _ := filepath.Glob("testdata/fuzz/FuzzParse/*")
+	for _, name := range corpus {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(corpusBytes(f, b))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 || len(data) > MaxDatagram {
+			return // Parse stops before either parser runs
+		}
+		s := string(data)
+		var fast Message
+		extra, ok := fast.parseFast(s, nil)
+		if !ok {
+			return
+		}
+		fast.Extra = extra
+		var want Message
+		extra, err := want.parse(s, nil)
+		if err != nil {
+			t.Fatalf("parseFast accepted %q, parse says %v", s, err)
+		}
+		want.Extra = extra
+		if diff := cmp.Diff(want, fast); diff != "" {
+			t.Fatalf("parseFast(%q) differs from parse (-parse +parseFast):\n%s", s, diff)
+		}
+	})
+}
+
+// TestParseFastPackets checks that the real packets in testdata, as devices
+// send them, take the fast path.
+func TestParseFastPackets(t *testing.T) {
+	packets, err := filepath.Glob("testdata/packets/*")
+	if err != nil || len(packets) == 0 {
+		t.Fatalf("no packets: %v", err)
+	}
+	for _, name := range packets {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m Message
+		if _, ok := m.parseFast(string(b), nil); !ok {
+			t.Errorf("%s does not take the fast path", filepath.Base(name))
+		}
+	}
+}
+
+// corpusBytes decodes a corpus file of a []byte fuzz target.
+func corpusBytes(t testing.TB, file []byte) []byte {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(string(file)), "\n")
+	if len(lines) != 2 || lines[0] != "go test fuzz v1" ||
+		!strings.HasPrefix(lines[1], "[]byte(") || !strings.HasSuffix(lines[1], ")") {
+		t.Fatalf("not a []byte corpus file: %q", file)
+	}
+	v, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "[]byte("), ")"))
+	if err != nil {
+		t.Fatalf("corpus file %q: %v", file, err)
+	}
+	return []byte(v)
+}
+
+// TestKnownHeader checks the word-based lookup: every known name in any case
+// finds its header, no two known names share a slot, and names that differ
+// from a known one in one byte, in length, or by a control character that
+// folds like '-' or '.' do not match.
+func TestKnownHeader(t *testing.T) {
+	slots := map[int]string{}
+	for id, name := range knownHeaderNames {
+		slot := headerSlot(len(name), name[0], name[len(name)-1])
+		if other, ok := slots[slot]; ok {
+			t.Fatalf("%s and %s share slot %d: change headerSlot", name, other, slot)
+		}
+		slots[slot] = name
+		mixed := []byte(strings.ToLower(name))
+		for i := 0; i < len(mixed); i += 2 {
+			mixed[i] = name[i]
+		}
+		for _, n := range []string{name, strings.ToLower(name), string(mixed)} {
+			if got := knownHeader(n); got != id {
+				t.Errorf("knownHeader(%q) = %d, want %d", n, got, id)
+			}
+		}
+		for i := range len(name) {
+			for _, c := range []byte{'x', '\r', '\x0e', '\x0d' ^ 0x20, name[i] ^ 1} {
+				b := []byte(name)
+				b[i] = c
+				if got := knownHeader(string(b)); got != -1 && !isKnownName(string(b)) {
+					t.Errorf("knownHeader(%q) = %d, want -1", b, got)
+				}
+			}
+		}
+		for _, n := range []string{name + "X", name[1:], name[:len(name)-1], " " + name, name + " "} {
+			if got := knownHeader(n); got != -1 && !isKnownName(n) {
+				t.Errorf("knownHeader(%q) = %d, want -1", n, got)
+			}
+		}
+	}
+	for _, n := range []string{"", "X", "OPT", "01-NLS", "X-User-Agent", "Content-Length", strings.Repeat("A", 30)} {
+		if got := knownHeader(n); got != -1 {
+			t.Errorf("knownHeader(%q) = %d, want -1", n, got)
+		}
+	}
+}
+
+// isKnownName reports whether n is a known header's name under ASCII case
+// folding, the slow way.
+func isKnownName(n string) bool {
+	for _, name := range knownHeaderNames {
+		if strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestBlockSizes checks that every block Parse allocates fills a size class of
+// Go's allocator exactly, so that no byte of it goes unused: blocks over 512
+// bytes that hold pointers carry an 8-byte allocation header.
+func TestBlockSizes(t *testing.T) {
+	classes := map[uintptr]bool{640: true, 768: true, 896: true, 1024: true, 1280: true,
+		1536: true, 2048: true, 3072: true, 4096: true, 5376: true, 6912: true}
+	for _, n := range []int{224, 352, 480, 608, 864, 1120, 1632, 2656, 3680, 4960, 6496} {
+		m, x, b := allocMessage(n)
+		if len(b) != n || cap(x) != inlineExtra || m.Kind != 0 {
+			t.Fatalf("allocMessage(%d) gave %d bytes and room for %d headers", n, len(b), cap(x))
+		}
+		size := unsafe.Sizeof(Message{}) + inlineExtra*unsafe.Sizeof(Header{}) + uintptr(n) + 8
+		if !classes[size] {
+			t.Errorf("a block for %d bytes takes %d bytes, not a size class", n, size)
+		}
+		if _, _, b := allocMessage(n + 1); len(b) <= n && n < MaxDatagram {
+			t.Errorf("allocMessage(%d) gave %d bytes", n+1, len(b))
+		}
+	}
+	if _, _, b := allocMessage(MaxDatagram); len(b) != MaxDatagram {
+		t.Errorf("allocMessage(MaxDatagram) gave %d bytes", len(b))
+	}
+}
+
+// FuzzLineBlocks checks lineBlocks, in assembly on amd64, against lineBlocksGo
+// and both against a byte-by-byte reading of the same contract.
+func FuzzLineBlocks(f *testing.F) {
+	packets, _ := filepath.Glob("testdata/packets/*")
+	for _, name := range packets {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("0123456789abcde:\x7f"))
+	f.Add([]byte("0123456789abcdef0123456:89abcde\x1f"))
+	f.Add([]byte("\x80\x9f\xff\xfe 0123456789abcdef ~\x7f"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := string(data)
+		ctl, colon := lineBlocks(s)
+		ctlGo, colonGo := lineBlocksGo(s)
+		// The contract, byte by byte.
+		n := len(s) &^ 15
+		want, wantColon := n, -1
+		for i := 0; i < n; i++ {
+			if wantColon < 0 && s[i] == ':' {
+				wantColon = i
+			}
+			if s[i] < 0x20 || s[i] == 0x7f {
+				want = i
+				break
+			}
+		}
+		if want < n && wantColon < 0 {
+			// The colon may also come later in the block of the control character.
+			if k := strings.IndexByte(s[want:want&^15+16], ':'); k >= 0 {
+				wantColon = want + k
+			}
+		}
+		if ctl != want || colon != wantColon || ctlGo != want || colonGo != wantColon {
+			t.Fatalf("lineBlocks(%q) = %d, %d; lineBlocksGo: %d, %d; want %d, %d",
+				s, ctl, colon, ctlGo, colonGo, want, wantColon)
+		}
+	})
+}
