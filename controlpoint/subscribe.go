@@ -302,6 +302,9 @@ func (s *Subscription) Run(ctx context.Context) error {
 			c.logger().Debug("controlpoint: events lost, subscribing again", "service", svc.Type, "sid", a.sid)
 			drop(true)
 		case <-renew.C:
+			if ctx.Err() != nil {
+				continue // ending: select picked the timer over ctx.Done; renewing is wasted
+			}
 			if granted, err := s.renew(ctx, c, a); err != nil {
 				c.logger().Debug("controlpoint: renewal failed, subscribing again", "service", svc.Type, "sid", a.sid, "err", err)
 				lastErr = err
