@@ -300,8 +300,9 @@ type link interface {
 	clearLease(l *Lease) error
 	// dhcp starts, in the background, an attempt to get a lease (l nil) or
 	// to renew l, and calls done with the result: at most DHCPTimeout later,
-	// never from inside dhcp itself.
-	dhcp(l *Lease, done func(*Lease, error))
+	// never from inside dhcp itself. A renewal with unicast set asks l's
+	// server from l's address; otherwise the attempt is broadcast.
+	dhcp(l *Lease, unicast bool, done func(*Lease, error))
 	// release tells the server that l is no longer used.
 	release(l *Lease) error
 	// closed reports whether close was called; close ends readARP and

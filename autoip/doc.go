@@ -9,9 +9,10 @@
 // interface's MAC address ([Candidate]), probes for it with ARP, announces
 // it, puts it on the interface and defends it, while it keeps asking for a
 // lease in the background and moves to one as soon as it gets it. Leases
-// are renewed at T1. Every change is an [Event], which a device subscribes
-// to in order to follow its address: byebye on the old one, alive on the
-// new one (UDA section 1.2.2). When its context ends the agent removes the
+// are renewed at T1, by unicast to their server until T2, then by
+// broadcast. Every change is an [Event], which a device subscribes to in
+// order to follow its address: byebye on the old one, alive on the new one
+// (UDA section 1.2.2). When its context ends the agent removes the
 // addresses it added and releases its lease.
 //
 // # RFC 3927 in brief

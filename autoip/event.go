@@ -98,8 +98,11 @@ type Lease struct {
 	// Obtained is when the server acknowledged it, on the agent's clock.
 	Obtained time.Time
 	// Duration is the lease time; Renew (T1) is when, after Obtained, the
-	// agent renews it: the server's value, or half of Duration.
-	Duration, Renew time.Duration
+	// agent renews it: the server's value, or half of Duration. Until
+	// Rebind (T2: the server's value, or 7/8 of Duration) it asks the
+	// server that granted the lease, by unicast; from then on any server,
+	// by broadcast (RFC 2131 section 4.4.5).
+	Duration, Renew, Rebind time.Duration
 
 	raw any // the DHCP client's own lease, for renewal and release
 }

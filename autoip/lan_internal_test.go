@@ -271,6 +271,7 @@ func TestLANRenew(t *testing.T) {
 	lan := netlab.New(t, netlab.Config{Hosts: 2, NoIPv4: []int{1}})
 	h1, h2 := lan.Host(1), lan.Host(2)
 	dnsmasq := startDnsmasq(t, h2, "2m")
+	capture := captureDHCP(t, h2)
 	agent := h1.Start(t, "agent", "-fast")
 	l := waitEvent(t, agent, "lease", 0, 15*time.Second)
 	r := waitEvent(t, agent, "renewed", 0, 80*time.Second)
@@ -280,11 +281,37 @@ func TestLANRenew(t *testing.T) {
 	if d := r.ms - l.ms; d < 55_000 || d > 70_000 {
 		t.Errorf("renewed %d ms after the lease, want T1, 60 s", d)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	if err := dnsmasq.WaitForLine(ctx, "DHCPACK(lan0) "+l.addr.Addr().String()); err != nil {
 		t.Error(err)
 	}
+	// Before T2 the renewal goes to the server that granted the lease, by
+	// unicast (RFC 2131 section 4.4.5): a REQUEST from the leased address to
+	// the server's address and MAC, not to the broadcast ones.
+	unicast := fmt.Sprintf("%v\t%v\t%v\t3", l.addr.Addr(), h2.IPv4, h2.MAC)
+	if err := capture.WaitForLine(ctx, unicast); err != nil {
+		t.Errorf("no unicast DHCPREQUEST (%q): %v", unicast, err)
+	}
+}
+
+// captureDHCP starts tshark on h's lan0, printing for each DHCP packet its
+// source and destination addresses, destination MAC and message type,
+// separated by tabs.
+func captureDHCP(t *testing.T, h *netlab.Host) *netlab.Proc {
+	t.Helper()
+	bin, err := exec.LookPath("tshark")
+	if err != nil {
+		skipOrFail(t, "tshark is not installed (package tshark)")
+	}
+	p := h.StartCommand(t, bin, "-i", "lan0", "-n", "-l", "-f", "udp port 67 or udp port 68",
+		"-T", "fields", "-e", "ip.src", "-e", "ip.dst", "-e", "eth.dst", "-e", "dhcp.option.dhcp")
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := p.WaitForLine(ctx, "Capturing on"); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // TestLANTimings measures the time from Run to a usable address, with the

@@ -157,23 +157,39 @@ func (l *linuxLink) clearLease(ls *Lease) error {
 	return nil
 }
 
-func (l *linuxLink) dhcp(old *Lease, done func(*Lease, error)) {
+func (l *linuxLink) dhcp(old *Lease, unicast bool, done func(*Lease, error)) {
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
-		done(l.dhcpAttempt(old))
+		done(l.dhcpAttempt(old, unicast))
 	}()
 }
 
 // dhcpAttempt gets a lease (old nil) or renews old, within l.timeout. The
 // client, with its raw socket that sees every IPv4 packet on the link,
 // lives only as long as the attempt.
-func (l *linuxLink) dhcpAttempt(old *Lease) (*Lease, error) {
+//
+// A unicast renewal (RFC 2131 section 4.4.5, RENEWING) goes through an
+// ordinary UDP socket bound to the leased address instead: the kernel then
+// addresses the frame to the server's MAC, which a raw socket does not (it
+// sends to the Ethernet broadcast address even with the server's IP, and
+// servers ignore that). When that socket cannot be had, the renewal is
+// broadcast as in REBINDING.
+func (l *linuxLink) dhcpAttempt(old *Lease, unicast bool) (*Lease, error) {
 	ctx, cancel := context.WithTimeout(l.ctx, l.timeout)
 	defer cancel()
 	const tries = 4 // retransmissions within the timeout
-	c, err := nclient4.New(l.ifi.Name, nclient4.WithTimeout(max(l.timeout/tries, 100*time.Millisecond)),
-		nclient4.WithRetry(tries))
+	opts := []nclient4.ClientOpt{nclient4.WithTimeout(max(l.timeout/tries, 100*time.Millisecond)), nclient4.WithRetry(tries)}
+	if old != nil && unicast {
+		opts = append(opts,
+			nclient4.WithHWAddr(l.ifi.HardwareAddr),
+			nclient4.WithUnicast(&net.UDPAddr{IP: old.Addr.Addr().AsSlice(), Port: nclient4.ClientPort}),
+			nclient4.WithServerAddr(&net.UDPAddr{IP: old.Server.AsSlice(), Port: nclient4.ServerPort}))
+	}
+	c, err := nclient4.New(l.ifi.Name, opts...)
+	if err != nil && old != nil && unicast {
+		return l.dhcpAttempt(old, false)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("autoip: DHCP client on %s: %w", l.ifi.Name, err)
 	}
@@ -214,6 +230,7 @@ func leaseOf(nl *nclient4.Lease) (*Lease, error) {
 		Addr:     netip.PrefixFrom(ip, bits),
 		Duration: ack.IPAddressLeaseTime(0),
 		Renew:    ack.IPAddressRenewalTime(0),
+		Rebind:   ack.IPAddressRebindingTime(0),
 		raw:      nl,
 	}
 	if s, ok := netip.AddrFromSlice(ack.ServerIdentifier().To4()); ok {

@@ -191,7 +191,7 @@ func (m *machine) stop() {
 func (m *machine) requestLease() {
 	m.dhcpCancel()
 	gen := m.dhcpGen
-	m.link.dhcp(nil, func(l *Lease, err error) {
+	m.link.dhcp(nil, false, func(l *Lease, err error) {
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		if m.dhcpGen != gen || m.state == stIdle {
@@ -241,7 +241,7 @@ func (m *machine) takeLease(l *Lease) {
 	m.scheduleRenew()
 }
 
-// fix stamps a lease with the machine's clock and fills in T1.
+// fix stamps a lease with the machine's clock and fills in T1 and T2.
 func (m *machine) fix(l *Lease) {
 	l.Obtained = m.clk.Now()
 	if l.Duration <= 0 {
@@ -250,17 +250,22 @@ func (m *machine) fix(l *Lease) {
 	if l.Renew <= 0 || l.Renew >= l.Duration {
 		l.Renew = l.Duration / 2
 	}
+	if l.Rebind <= l.Renew || l.Rebind >= l.Duration {
+		l.Rebind = max(l.Duration/8*7, l.Renew)
+	}
 }
 
 func (m *machine) scheduleRenew() {
 	m.dhcpAfter(m.lease.Renew, m.renew)
 }
 
-// renew starts a DHCP attempt to renew the lease.
+// renew starts a DHCP attempt to renew the lease: unicast to its server
+// until T2 (RENEWING), then broadcast (REBINDING).
 func (m *machine) renew() {
 	old := m.lease
 	gen := m.dhcpGen
-	m.link.dhcp(old, func(l *Lease, err error) {
+	unicast := old.Server.IsValid() && m.clk.Now().Before(old.Obtained.Add(old.Rebind))
+	m.link.dhcp(old, unicast, func(l *Lease, err error) {
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		if m.dhcpGen != gen || m.state != stLease {

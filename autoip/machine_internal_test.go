@@ -88,11 +88,14 @@ func (f *fakeLink) setLease(l *Lease) error {
 func (f *fakeLink) clearLease(l *Lease) error { f.op("clear-lease %v", l.Addr); return nil }
 func (f *fakeLink) release(l *Lease) error    { f.op("release %v", l.Addr); return nil }
 
-func (f *fakeLink) dhcp(old *Lease, done func(*Lease, error)) {
-	if old == nil {
+func (f *fakeLink) dhcp(old *Lease, unicast bool, done func(*Lease, error)) {
+	switch {
+	case old == nil:
 		f.op("dhcp request")
-	} else {
+	case unicast:
 		f.op("dhcp renew %v", old.Addr)
+	default:
+		f.op("dhcp rebind %v", old.Addr)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -680,10 +683,11 @@ func TestRenewalFails(t *testing.T) {
 	r.advance(11 * time.Minute)
 	// T1 at 5 m, answers 1 s later; then half the time left: 7m30.5s; then
 	// 1m14.25s later; then the 1 min floor; then, with 12.25 s left, the end.
+	// The first two ask the server (unicast); from T2, 8m45s, any server.
 	wantSame(t, "attempts", []string{"5m0s", "7m30.5s", "8m45.75s", "9m46.75s", "10m0s"},
 		strings.Fields(strings.Trim(fmt.Sprint(r.link.dhcpAt), "[]")))
 	wantSame(t, "ops", []string{
-		"dhcp renew 10.77.0.150/24", "dhcp renew 10.77.0.150/24", "dhcp renew 10.77.0.150/24", "dhcp renew 10.77.0.150/24",
+		"dhcp renew 10.77.0.150/24", "dhcp renew 10.77.0.150/24", "dhcp rebind 10.77.0.150/24", "dhcp rebind 10.77.0.150/24",
 		"clear-lease 10.77.0.150/24", "dhcp request", "set-ll " + cand(0).String(),
 	}, r.link.takeOps())
 	wantSame(t, "events", []string{
@@ -834,5 +838,43 @@ func TestEventTypeString(t *testing.T) {
 	}
 	if s := EventType(99).String(); s != "EventType(99)" {
 		t.Error(s)
+	}
+}
+
+// TestRenewalRebind: renewals ask the lease's server until T2, the server's
+// value when it sent one, and any server from then on; a lease that names no
+// server is renewed by broadcast from the start.
+func TestRenewalRebind(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		server bool
+		rebind time.Duration
+		want   []string
+	}{
+		{"server's T2", true, 6 * time.Minute, []string{"renew", "rebind", "rebind", "rebind"}},
+		{"default T2", true, 0, []string{"renew", "renew", "rebind", "rebind"}},
+		{"no server", false, 0, []string{"rebind", "rebind", "rebind", "rebind"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, &Agent{})
+			l := testLease("10.77.0.150/24", 10*time.Minute)
+			l.Rebind = tc.rebind
+			if !tc.server {
+				l.Server = netip.Addr{}
+			}
+			r.link.answer(t, l, nil)
+			r.took()
+			r.link.takeOps()
+			r.link.auto = func(*Lease) (*Lease, error) { return nil, errNoSrv }
+			r.link.autoDelay = time.Second
+			r.advance(10*time.Minute - time.Second)
+			var got []string
+			for _, op := range r.link.takeOps() {
+				if f := strings.Fields(op); len(f) == 3 && f[0] == "dhcp" {
+					got = append(got, f[1])
+				}
+			}
+			wantSame(t, "renewals", tc.want, got)
+		})
 	}
 }
