@@ -260,6 +260,15 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 	}()
 
+	if ups := l.linkUps(); ups != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range ups {
+				m.linkUp()
+			}
+		}()
+	}
 	m.start()
 	select {
 	case <-ctx.Done():
@@ -305,6 +314,10 @@ type link interface {
 	dhcp(l *Lease, unicast bool, done func(*Lease, error))
 	// release tells the server that l is no longer used.
 	release(l *Lease) error
+	// linkUps returns a channel that receives a value each time the link
+	// comes back (its carrier returns after a loss, or it is set up again),
+	// closed by close; nil where the link cannot tell.
+	linkUps() <-chan struct{}
 	// closed reports whether close was called; close ends readARP and
 	// cancels DHCP attempts.
 	closed() bool

@@ -10,9 +10,11 @@
 // it, puts it on the interface and defends it, while it keeps asking for a
 // lease in the background and moves to one as soon as it gets it. Leases
 // are renewed at T1, by unicast to their server until T2, then by
-// broadcast. Every change is an [Event], which a device subscribes to in
-// order to follow its address: byebye on the old one, alive on the new one
-// (UDA section 1.2.2). When its context ends the agent removes the
+// broadcast. When the link comes back after going down (on Linux, told by
+// netlink), it probes its link-local address again, keeping it meanwhile,
+// and checks its lease at once. Every change is an [Event], which a device
+// subscribes to in order to follow its address: byebye on the old one,
+// alive on the new one (UDA section 1.2.2). When its context ends the agent removes the
 // addresses it added and releases its lease.
 //
 // # RFC 3927 in brief

@@ -11,11 +11,11 @@ import (
 type EventType uint8
 
 const (
-	EventProbing     EventType = iota + 1 // probing Addr, a link-local candidate
+	EventProbing     EventType = iota + 1 // probing Addr, a link-local candidate, or the claimed one again after the link came back
 	EventConflict                         // another host (Peer) uses or probes for Addr
 	EventClaimed                          // Addr, link-local, probed and configured
 	EventDefended                         // a conflict on Addr answered with an announcement
-	EventRetreated                        // Addr given up after a second conflict within DEFEND_INTERVAL
+	EventRetreated                        // Addr given up: a second conflict within DEFEND_INTERVAL, or one while probing it again
 	EventRateLimited                      // MAX_CONFLICTS reached: probing Addr begins RATE_LIMIT_INTERVAL later
 	EventNoLease                          // no DHCP lease (Err says why) at start or after one was lost: link-local next
 	EventLease                            // a DHCP lease, Addr, obtained and configured

@@ -351,3 +351,47 @@ func TestLANTimings(t *testing.T) {
 		})
 	}
 }
+
+// TestLANLinkFlap: after the link goes down and up, the agent probes its
+// address again. It keeps it when nobody took it meanwhile (and its route
+// comes back), and gives it up for its next candidate when another host did.
+func TestLANLinkFlap(t *testing.T) {
+	t.Parallel()
+	lan := netlab.New(t, netlab.Config{Hosts: 2, NoIPv4: []int{1}})
+	h1, h2 := lan.Host(1), lan.Host(2)
+	first := Candidate(h1.MAC, 0)
+	agent := h1.Start(t, "agent", "-no-dhcp", "-fast")
+	if ev := waitEvent(t, agent, "claimed", 0, 10*time.Second); ev.addr.Addr() != first {
+		t.Fatalf("claimed %v, want %v", ev.addr, first)
+	}
+	flap := func() {
+		h1.Exec(t, "ip", "link", "set", "lan0", "down")
+		time.Sleep(200 * time.Millisecond)
+		h1.Exec(t, "ip", "link", "set", "lan0", "up")
+	}
+
+	flap()
+	if ev := waitEvent(t, agent, "claimed", 1, 10*time.Second); ev.addr.Addr() != first {
+		t.Fatalf("claimed %v after the link came back, want %v again", ev.addr, first)
+	}
+	if got := events(agent); !slices.Equal(got, []string{"probing", "claimed", "probing", "claimed"}) {
+		t.Errorf("events %v, want the address probed and claimed again", got)
+	}
+	if route := h1.Exec(t, "ip", "-4", "route", "show", "169.254.0.0/16"); !strings.Contains(route, "src "+first.String()) {
+		t.Errorf("169.254/16 route after the flap: %q", route)
+	}
+
+	h1.Exec(t, "ip", "link", "set", "lan0", "down")
+	h2.AddAddr(t, netip.PrefixFrom(first, 16)) // taken while we were away
+	h1.Exec(t, "ip", "link", "set", "lan0", "up")
+	ev := waitEvent(t, agent, "claimed", 2, 10*time.Second)
+	if want := Candidate(h1.MAC, 1); ev.addr.Addr() != want {
+		t.Errorf("claimed %v, want the second candidate %v", ev.addr, want)
+	}
+	if r := waitEvent(t, agent, "retreated", 0, time.Second); r.addr.Addr() != first {
+		t.Errorf("retreated from %v, want %v", r.addr, first)
+	}
+	if out := addrs(t, h1); strings.Contains(out, first.String()+"/") {
+		t.Errorf("h1 kept the address h2 now holds:\n%s", out)
+	}
+}

@@ -35,6 +35,9 @@ type linuxLink struct {
 	timeout time.Duration // of one DHCP attempt
 	buf     []byte        // readARP's; one reader at a time
 
+	ups    chan struct{} // see linkUps; nil when netlink would not tell
+	nlDone chan struct{} // closing it ends the netlink subscription
+
 	ctx      context.Context // canceled by close; ends DHCP attempts
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup // DHCP attempts
@@ -66,8 +69,42 @@ func openLink(a *Agent) (link, error) {
 		buf:     make([]byte, 1500),
 	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
+	l.watchLink(nl)
 	return l, nil
 }
+
+// watchLink subscribes to the kernel's link changes and sends on l.ups when
+// the interface comes back: up and running (carrier) after it was not. An
+// agent that cannot subscribe still works, without noticing a link flap.
+func (l *linuxLink) watchLink(nl netlink.Link) {
+	updates := make(chan netlink.LinkUpdate, 16)
+	l.nlDone = make(chan struct{})
+	err := netlink.LinkSubscribeWithOptions(updates, l.nlDone, netlink.LinkSubscribeOptions{ErrorCallback: func(error) {}})
+	if err != nil {
+		return
+	}
+	l.ups = make(chan struct{}, 1)
+	running := func(flags uint32) bool { return flags&unix.IFF_UP != 0 && flags&unix.IFF_RUNNING != 0 }
+	up := running(nl.Attrs().RawFlags)
+	go func() {
+		defer close(l.ups)
+		for u := range updates { // closed once l.nlDone is
+			if int(u.Index) != l.ifi.Index {
+				continue
+			}
+			now := running(u.Flags)
+			if now && !up {
+				select {
+				case l.ups <- struct{}{}:
+				default: // one pending is enough
+				}
+			}
+			up = now
+		}
+	}()
+}
+
+func (l *linuxLink) linkUps() <-chan struct{} { return l.ups }
 
 func (l *linuxLink) hardwareAddr() [6]byte { return l.mac }
 
@@ -268,5 +305,6 @@ func (l *linuxLink) close() {
 	}
 	l.cancel()
 	l.arp.Close()
+	close(l.nlDone)
 	l.wg.Wait()
 }

@@ -56,6 +56,7 @@ type machine struct {
 	conflicts  int        // conflicts counted towards MAX_CONFLICTS
 	boundAt    time.Time  // when cand was claimed
 	lastDefend time.Time  // the last conflict on the claimed address; zero: none
+	reprobe    bool       // probing cand, still configured, again after the link came back
 	lease      *Lease     // the configured lease in stLease
 
 	timer   clock.Timer // the ARP timer: probes, announcements, waits
@@ -94,10 +95,10 @@ func (m *machine) random(lo, hi time.Duration) time.Duration {
 // event stamps ev and publishes it; Current is what the machine holds.
 func (m *machine) event(ev Event) {
 	ev.Time = m.clk.Now()
-	switch m.state {
-	case stBound:
+	switch {
+	case m.state == stBound || m.reprobe:
 		ev.Current = netip.PrefixFrom(m.cand, 16)
-	case stLease:
+	case m.state == stLease:
 		ev.Current = m.lease.Addr
 	}
 	m.emit(ev)
@@ -169,13 +170,13 @@ func (m *machine) stop() {
 	defer m.mu.Unlock()
 	m.cancel()
 	m.dhcpCancel()
-	switch m.state {
-	case stBound:
+	switch {
+	case m.state == stBound || m.reprobe:
 		addr := netip.PrefixFrom(m.cand, 16)
 		err := m.link.clearLinkLocal(m.cand)
-		m.state = stIdle
+		m.state, m.reprobe = stIdle, false
 		m.event(Event{Type: EventReleased, Addr: addr, Err: err})
-	case stLease:
+	case m.state == stLease:
 		l := m.lease
 		if err := m.link.release(l); err != nil {
 			m.log.Warn("autoip: DHCP release", "lease", l, "err", err)
@@ -226,10 +227,10 @@ func (m *machine) takeLease(l *Lease) {
 	}
 	m.cancel()
 	prev := netip.Prefix{}
-	if m.state == stBound {
+	if m.state == stBound || m.reprobe {
 		prev = netip.PrefixFrom(m.cand, 16)
 	}
-	m.state, m.lease = stLease, l
+	m.state, m.lease, m.reprobe = stLease, l, false
 	m.event(Event{Type: EventLease, Addr: l.Addr, Lease: l})
 	if prev.IsValid() {
 		if err := m.link.clearLinkLocal(prev.Addr()); err != nil {
@@ -263,8 +264,13 @@ func (m *machine) scheduleRenew() {
 // until T2 (RENEWING), then broadcast (REBINDING).
 func (m *machine) renew() {
 	old := m.lease
+	m.renewBy(old.Server.IsValid() && m.clk.Now().Before(old.Obtained.Add(old.Rebind)))
+}
+
+// renewBy starts a DHCP attempt to renew the lease, by unicast or not.
+func (m *machine) renewBy(unicast bool) {
+	old := m.lease
 	gen := m.dhcpGen
-	unicast := old.Server.IsValid() && m.clk.Now().Before(old.Obtained.Add(old.Rebind))
 	m.link.dhcp(old, unicast, func(l *Lease, err error) {
 		m.mu.Lock()
 		defer m.mu.Unlock()
@@ -370,7 +376,7 @@ func (m *machine) claim() {
 		m.fail(err)
 		return
 	}
-	m.state = stBound
+	m.state, m.reprobe = stBound, false
 	m.boundAt = m.clk.Now()
 	m.lastDefend = time.Time{}
 	m.announce()
@@ -417,8 +423,13 @@ func (m *machine) arpIn(p arpPacket) {
 			return
 		}
 		m.log.Debug("autoip: conflict while probing", "packet", p)
-		m.conflicts++
 		m.event(Event{Type: EventConflict, Addr: addr, Peer: peer})
+		if m.reprobe {
+			m.reprobe = false
+			m.retreat(peer) // the address is still configured
+			return
+		}
+		m.conflicts++
 		m.beginLinkLocal()
 	case stBound:
 		// Section 2.5: only another host using our address is a conflict.
@@ -435,6 +446,35 @@ func (m *machine) arpIn(p arpPacket) {
 			return
 		}
 		m.retreat(peer)
+	}
+}
+
+// linkUp handles the link coming back: the host may be on another network,
+// and whatever it sent while the link was down went nowhere. So, as RFC 5227
+// section 2.1 asks of a link that becomes active, a claimed address is probed
+// again (it stays configured meanwhile, and is given up on a conflict), the
+// probes of a candidate start over, a lease is checked at once by broadcast
+// (REBINDING: a NAK or an ACK for another address drops it), and a DHCP
+// retry that was waiting is made now.
+func (m *machine) linkUp() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.log.Debug("autoip: link up", "state", m.state)
+	switch m.state {
+	case stBound:
+		m.reprobe = true
+		m.probes, m.announces = 0, 0
+		m.waitToProbe()
+	case stWait, stProbe:
+		m.probes = 0
+		m.waitToProbe()
+	case stLease:
+		m.dhcpCancel()
+		m.renewBy(false)
+		return
+	}
+	if !m.noDHCP && m.state != stIdle && m.dhcpT != nil {
+		m.requestLease() // cancels the waiting retry
 	}
 }
 

@@ -108,6 +108,8 @@ func (f *fakeLink) dhcp(old *Lease, unicast bool, done func(*Lease, error)) {
 	f.dhcpDone, f.dhcpOld = done, old
 }
 
+func (f *fakeLink) linkUps() <-chan struct{} { return nil } // tests call machine.linkUp
+
 func (f *fakeLink) closed() bool {
 	select {
 	case <-f.done:
@@ -877,4 +879,113 @@ func TestRenewalRebind(t *testing.T) {
 			wantSame(t, "renewals", tc.want, got)
 		})
 	}
+}
+
+// TestLinkUpBound: when the link comes back, the claimed address is probed
+// again while it stays configured (Current keeps it), then announced again;
+// a conflict during those probes gives it up for the next candidate.
+func TestLinkUpBound(t *testing.T) {
+	c := cand(0)
+	t.Run("no conflict", func(t *testing.T) {
+		r := claimNoDHCP(t, Timing{})
+		r.m.linkUp()
+		r.advance(10 * time.Second)
+		wantSame(t, "events", []string{
+			"probing " + ll(c) + " cur=" + ll(c) + " @10s",
+			"claimed " + ll(c) + " cur=" + ll(c) + " @14s",
+		}, r.took())
+		wantSame(t, "ops", []string{"set-ll " + c.String()}, r.link.takeOps())
+		var got []arpPacket
+		for _, s := range r.link.takeSent() {
+			got = append(got, s.p)
+		}
+		want := []arpPacket{probe(testMAC, c), probe(testMAC, c), probe(testMAC, c),
+			announcement(testMAC, c), announcement(testMAC, c)}
+		if !slices.Equal(got, want) {
+			t.Errorf("sent %v, want 3 probes and 2 announcements", got)
+		}
+		if r.a.Addr() != netip.PrefixFrom(c, 16) {
+			t.Errorf("Addr() = %v", r.a.Addr())
+		}
+	})
+	t.Run("conflict", func(t *testing.T) {
+		r := claimNoDHCP(t, Timing{})
+		r.m.linkUp()
+		r.advance(time.Second) // the first probe is out
+		r.arp(arpPacket{Op: arpReply, SenderHW: peerMAC, SenderIP: c, TargetIP: c})
+		wantSame(t, "events", []string{
+			"probing " + ll(c) + " cur=" + ll(c) + " @10s",
+			"conflict " + ll(c) + " cur=" + ll(c) + " @11s",
+			"retreated " + ll(c) + " @11s",
+			"probing " + ll(cand(1)) + " @11s",
+		}, r.took())
+		wantSame(t, "ops", []string{"clear-ll " + c.String()}, r.link.takeOps())
+		r.advance(10 * time.Second)
+		if evs := r.took(); len(evs) != 1 || !strings.HasPrefix(evs[0], "claimed "+ll(cand(1))) {
+			t.Errorf("events %v, want the second candidate claimed", evs)
+		}
+	})
+	t.Run("stop while probing again", func(t *testing.T) {
+		r := claimNoDHCP(t, Timing{})
+		r.m.linkUp()
+		r.took()
+		r.m.stop()
+		wantSame(t, "ops", []string{"clear-ll " + c.String()}, r.link.takeOps())
+		wantSame(t, "events", []string{"released " + ll(c) + " @10s"}, r.took())
+	})
+}
+
+// TestLinkUpProbing: probes sent while the link was down count for nothing,
+// so they start over.
+func TestLinkUpProbing(t *testing.T) {
+	r := newRig(t, &Agent{NoDHCP: true})
+	r.advance(1500 * time.Millisecond) // probes at 0 and 1 s
+	r.m.linkUp()
+	r.advance(10 * time.Second)
+	n := 0
+	for _, s := range r.link.takeSent() {
+		if s.p == probe(testMAC, cand(0)) {
+			n++
+		}
+	}
+	if n != 5 {
+		t.Errorf("%d probes, want 2 before the link came back and 3 after", n)
+	}
+	if evs := r.took(); len(evs) != 3 || !strings.HasPrefix(evs[2], "claimed "+ll(cand(0))+" cur="+ll(cand(0))+" @5.5s") {
+		t.Errorf("events %v", evs)
+	}
+}
+
+// TestLinkUpDHCP: with a lease, the link coming back checks it at once by
+// broadcast; on link-local, a DHCP retry that was waiting is made at once.
+func TestLinkUpDHCP(t *testing.T) {
+	t.Run("lease", func(t *testing.T) {
+		r := newRig(t, &Agent{})
+		r.link.answer(t, testLease("10.77.0.150/24", time.Hour), nil)
+		r.advance(5 * time.Minute)
+		r.took()
+		r.link.takeOps()
+		r.m.linkUp()
+		wantSame(t, "ops", []string{"dhcp rebind 10.77.0.150/24"}, r.link.takeOps())
+		r.link.answer(t, testLease("10.77.0.150/24", time.Hour), nil)
+		if evs := r.took(); len(evs) != 1 || !strings.HasPrefix(evs[0], "renewed 10.77.0.150/24") {
+			t.Errorf("events %v", evs)
+		}
+		wantSame(t, "ops", []string{"set-lease 10.77.0.150/24 1h0m0s"}, r.link.takeOps())
+		// The next renewal is at T1 of the new lease, not of the old one.
+		r.advance(29 * time.Minute)
+		if ops := r.link.takeOps(); len(ops) != 0 {
+			t.Errorf("ops before the new T1: %v", ops)
+		}
+	})
+	t.Run("link-local", func(t *testing.T) {
+		r := newRig(t, &Agent{})
+		r.link.answer(t, nil, errNoSrv)
+		r.advance(10 * time.Second) // claimed; the retry waits DHCPRetry
+		r.link.takeOps()
+		r.m.linkUp()
+		if ops := r.link.takeOps(); len(ops) != 1 || ops[0] != "dhcp request" {
+			t.Errorf("ops %v, want a DHCP request at once", ops)
+		}
+	})
 }
