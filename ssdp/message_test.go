@@ -782,7 +782,7 @@ func TestAppendErrors(t *testing.T) {
 		{"space in Extra name", func(m *ssdp.Message) { m.Extra = []ssdp.Header{{"X Y", "a"}} }, false},
 		{"negative MaxAge", func(m *ssdp.Message) { m.MaxAge = -1 }, false},
 		{"negative MX", func(m *ssdp.Message) { m.MX = -3 }, false},
-		{"MX over int32", func(m *ssdp.Message) { m.MX = 1 << 31 }, false},
+		{"MX over int32", func(m *ssdp.Message) { m.MX = int(overInt32) }, false},
 		{"BootID -2", func(m *ssdp.Message) { m.BootID = -2 }, false},
 		{"ConfigID -5", func(m *ssdp.Message) { m.ConfigID = -5 }, false},
 		{"SearchPort 65536", func(m *ssdp.Message) { m.SearchPort = 65536 }, false},
@@ -874,6 +874,48 @@ func TestReset(t *testing.T) {
 	m.Reset()
 	if diff := cmp.Diff(&ssdp.Message{BootID: -1, NextBootID: -1, ConfigID: -1}, m); diff != "" {
 		t.Errorf("after Reset (-want +got):\n%s", diff)
+	}
+}
+
+// overInt32 is 1<<31 held in a variable, so that the test compiles where int
+// has 32 bits (there int(overInt32) wraps to a negative MX, an error too).
+var overInt32 int64 = 1 << 31
+
+// TestParseExtraCopies checks that appending to the Extra of two copies of a
+// parsed Message cannot overwrite each other's headers through room they
+// share.
+func TestParseExtraCopies(t *testing.T) {
+	m, err := ssdp.Parse([]byte("HTTP/1.1 200 OK\r\nST: upnp:rootdevice\r\nX-A: 1\r\n\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := *m, *m
+	a.Extra = append(a.Extra, ssdp.Header{Name: "X-B", Value: "from a"})
+	b.Extra = append(b.Extra, ssdp.Header{Name: "X-B", Value: "from b"})
+	if len(m.Extra) != 1 || a.Extra[1].Value != "from a" || b.Extra[1].Value != "from b" {
+		t.Errorf("copies share room: m %v, a %v, b %v", m.Extra, a.Extra, b.Extra)
+	}
+}
+
+// TestParseAllocsFallback checks that when the fast path has grown the room
+// for Extra headers and then hands the datagram to the general parser (here
+// because of a tab in the last value), the general parser reuses that room.
+func TestParseAllocsFallback(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation changes allocations")
+	}
+	var b strings.Builder
+	b.WriteString("HTTP/1.1 200 OK\r\nST: upnp:rootdevice\r\n")
+	for i := range 6 {
+		fmt.Fprintf(&b, "X-%d: %d\r\n", i, i)
+	}
+	b.WriteString("SERVER: a\tb\r\n\r\n")
+	data := []byte(b.String())
+	if m := mustParseMsg(t, data); len(m.Extra) != 6 || m.Server != "a\tb" {
+		t.Fatalf("parsed %q into Extra %v, SERVER %q", data, m.Extra, m.Server)
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = ssdp.Parse(data) }); n != 2 {
+		t.Errorf("Parse makes %v allocations, want 2", n)
 	}
 }
 

@@ -165,8 +165,12 @@ func TestBlockSizes(t *testing.T) {
 			t.Errorf("allocMessage(%d) gave %d bytes", n+1, len(b))
 		}
 	}
-	if _, _, b := allocMessage(MaxDatagram); len(b) != MaxDatagram {
+	m, _, b := allocMessage(MaxDatagram)
+	if len(b) < MaxDatagram {
 		t.Errorf("allocMessage(MaxDatagram) gave %d bytes", len(b))
+	}
+	if size := unsafe.Sizeof(*m) + inlineExtra*unsafe.Sizeof(Header{}) + uintptr(len(b)) + 8; size != 9472 {
+		t.Errorf("the block for MaxDatagram bytes takes %d bytes, not the 9472 size class", size)
 	}
 }
 
