@@ -282,7 +282,7 @@ func TestEncode(t *testing.T) {
 		{upnp.TypeI1, uint8(128), "", outOfRange},
 		{upnp.TypeI2, int16(-32768), "-32768", ok},
 		{upnp.TypeI4, math.MaxInt32, "2147483647", ok},
-		{upnp.TypeI4, math.MaxInt32 + 1, "", outOfRange},
+		{upnp.TypeI4, int64(math.MaxInt32) + 1, "", outOfRange},
 		{upnp.TypeI8, int64(math.MinInt64), "-9223372036854775808", ok},
 		{upnp.TypeInt, uint64(math.MaxInt64), "9223372036854775807", ok},
 		{upnp.TypeInt, uint64(math.MaxInt64) + 1, "", outOfRange},
