@@ -2,6 +2,8 @@
 
 package ssdp
 
+import "golang.org/x/sys/cpu"
+
 // lineBlocks reads the whole 16-byte blocks of s, len(s) rounded down to a
 // multiple of 16, up to the first control character (a byte below 0x20, or
 // 0x7f). It returns that character's index, or the length of the blocks if
@@ -13,3 +15,16 @@ package ssdp
 //
 //go:noescape
 func lineBlocks(s string) (ctl, colon int)
+
+// markBlocks marks, in m, the control characters and colons of the whole
+// 16-byte blocks of s (len(s) <= fastMax). It is written in assembly, with
+// AVX2 when avx2 is true (the processor must have it) and SSE2 otherwise;
+// markBlocksGo is the same in Go (FuzzMarks checks that the three agree).
+//
+//go:noescape
+func markBlocks(s string, m *lineMarks, avx2 bool)
+
+// hasAVX2 reports whether markBlocks may use AVX2 here.
+var hasAVX2 = cpu.X86.HasAVX2
+
+func markAll(s string, m *lineMarks) { markBlocks(s, m, hasAVX2) }

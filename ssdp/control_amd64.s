@@ -56,3 +56,77 @@ done:
 	MOVQ DX, ctl+16(FP)
 	MOVQ R8, colon+24(FP)
 	RET
+
+// func markBlocks(s string, m *lineMarks, avx2 bool)
+//
+// See control_amd64.go. The same three comparisons as lineBlocks give, for
+// each block, a mask of its control characters and one of its colons, stored
+// at the block's place in m.ctl and m.colon (m.colon starts at byte 128).
+// With avx2 it reads 32 bytes at a time, then a last 16-byte block with SSE2.
+TEXT ·markBlocks(SB), NOSPLIT, $0-25
+	MOVQ s_base+0(FP), SI
+	MOVQ s_len+8(FP), CX
+	MOVQ m+16(FP), DI
+	ANDQ $~15, CX
+	XORQ DX, DX
+	MOVQ $0x1f1f1f1f1f1f1f1f, AX
+	MOVQ AX, X1
+	PUNPCKLQDQ X1, X1
+	MOVQ $0x7f7f7f7f7f7f7f7f, AX
+	MOVQ AX, X2
+	PUNPCKLQDQ X2, X2
+	MOVQ $0x3a3a3a3a3a3a3a3a, AX
+	MOVQ AX, X4
+	PUNPCKLQDQ X4, X4
+	CMPB avx2+24(FP), $0
+	JEQ sse2
+
+	VPBROADCASTQ X1, Y1
+	VPBROADCASTQ X2, Y2
+	VPBROADCASTQ X4, Y4
+	MOVQ CX, R9
+	ANDQ $~31, R9
+
+avx2loop:
+	CMPQ DX, R9
+	JGE avx2done
+	VMOVDQU (SI)(DX*1), Y0
+	VPMINUB Y1, Y0, Y3
+	VPCMPEQB Y0, Y3, Y3
+	VPCMPEQB Y2, Y0, Y5
+	VPOR Y5, Y3, Y3
+	VPMOVMSKB Y3, BX
+	VPCMPEQB Y4, Y0, Y0
+	VPMOVMSKB Y0, AX
+	MOVQ DX, R8
+	SHRQ $3, R8
+	MOVL BX, (DI)(R8*1)
+	MOVL AX, 128(DI)(R8*1)
+	ADDQ $32, DX
+	JMP avx2loop
+
+avx2done:
+	VZEROUPPER
+
+sse2:
+	CMPQ DX, CX
+	JGE done16
+	MOVOU (SI)(DX*1), X0
+	MOVOU X0, X3
+	PMINUB X1, X3
+	PCMPEQB X0, X3
+	MOVOU X0, X5
+	PCMPEQB X2, X5
+	POR X5, X3
+	PMOVMSKB X3, BX
+	PCMPEQB X4, X0
+	PMOVMSKB X0, AX
+	MOVQ DX, R8
+	SHRQ $3, R8
+	MOVW BX, (DI)(R8*1)
+	MOVW AX, 128(DI)(R8*1)
+	ADDQ $16, DX
+	JMP sse2
+
+done16:
+	RET

@@ -3,3 +3,5 @@
 package ssdp
 
 func lineBlocks(s string) (ctl, colon int) { return lineBlocksGo(s) }
+
+func markAll(s string, m *lineMarks) { markBlocksGo(s, m) }

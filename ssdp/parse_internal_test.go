@@ -216,3 +216,87 @@ func FuzzLineBlocks(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMarks checks every implementation of markBlocks this machine can run
+// (AVX2 and SSE2 assembly on amd64, Go everywhere) and lineMarks.mark against
+// a byte-by-byte marking, and next against a plain search of those marks.
+func FuzzMarks(f *testing.F) {
+	if off := unsafe.Offsetof(lineMarks{}.colon); off != 128 {
+		f.Fatalf("lineMarks.colon is at byte %d; the assembly expects 128", off)
+	}
+	packets, _ := filepath.Glob("testdata/packets/*")
+	for _, name := range packets {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(strings.Repeat("0123456789abcde:\x7f", 70)))
+	f.Add([]byte("\x80\x9f\xff\xfe 0123456789abcdef ~\x7f\x1f:\x20\x00"))
+	variants := markVariants()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := string(data[:min(len(data), fastMax)])
+		isCtl := func(c byte) bool { return c < 0x20 || c == 0x7f }
+		var want lineMarks // whole blocks only, as markBlocks
+		for i := range len(s) &^ 15 {
+			if isCtl(s[i]) {
+				want.ctl[i>>6] |= 1 << (i & 63)
+			}
+			if s[i] == ':' {
+				want.colon[i>>6] |= 1 << (i & 63)
+			}
+		}
+		for name, mark := range variants {
+			var got lineMarks
+			mark(s, &got)
+			if got != want {
+				t.Fatalf("%s marks of %q:\n got %x\nwant %x", name, s, got, want)
+			}
+		}
+		for i := len(s) &^ 15; i < len(s); i++ {
+			if isCtl(s[i]) {
+				want.ctl[i>>6] |= 1 << (i & 63)
+			}
+			if s[i] == ':' {
+				want.colon[i>>6] |= 1 << (i & 63)
+			}
+		}
+		var all lineMarks
+		all.mark(s)
+		if all != want {
+			t.Fatalf("mark(%q):\n got %x\nwant %x", s, all, want)
+		}
+		// next, from every index, to the end and to a bound.
+		nextCtl, nextColon := len(s), len(s)
+		for i := len(s) - 1; i >= 0; i-- {
+			if isCtl(s[i]) {
+				nextCtl = i
+			}
+			if s[i] == ':' {
+				nextColon = i
+			}
+			if got := next(&all.ctl, i, len(s)); got != nextCtl {
+				t.Fatalf("next control from %d in %q = %d, want %d", i, s, got, nextCtl)
+			}
+			bound := min(i+1+i%70, len(s))
+			if got := next(&all.colon, i, bound); got != nextColon && (got < bound || nextColon < bound) {
+				t.Fatalf("next colon from %d before %d in %q = %d, want %d", i, bound, s, got, nextColon)
+			}
+		}
+	})
+}
+
+// TestParseLong checks that a datagram over fastMax bytes, which parseFast
+// leaves to parse, is still read whole.
+func TestParseLong(t *testing.T) {
+	long := strings.Repeat("x", 1000)
+	s := "HTTP/1.1 200 OK\r\nST: upnp:rootdevice\r\nSERVER: " + long + "\r\nLOCATION: " + long + "\r\nX-A: 1\r\n\r\n"
+	if _, ok := new(Message).parseFast(s, nil); ok {
+		t.Fatal("parseFast read a datagram over fastMax bytes")
+	}
+	m, err := Parse([]byte(s))
+	if err != nil || m.ST != "upnp:rootdevice" || m.Server != long || m.Location != long || len(m.Extra) != 1 {
+		t.Fatalf("Parse: %v", err)
+	}
+}
