@@ -256,6 +256,23 @@ const (
 	numKnownHeaders
 )
 
+// stringFields holds, for each known header whose field is a string, that
+// field's offset in a Message; 0 for the others.
+var stringFields = [32]uintptr{
+	hHost:     unsafe.Offsetof(Message{}.Host),
+	hNT:       unsafe.Offsetof(Message{}.NT),
+	hNTS:      unsafe.Offsetof(Message{}.NTS),
+	hST:       unsafe.Offsetof(Message{}.ST),
+	hUSN:      unsafe.Offsetof(Message{}.USN),
+	hLocation: unsafe.Offsetof(Message{}.Location),
+	hServer:   unsafe.Offsetof(Message{}.Server),
+	hAgent:    unsafe.Offsetof(Message{}.Agent),
+	hMAN:      unsafe.Offsetof(Message{}.MAN),
+	hDate:     unsafe.Offsetof(Message{}.Date),
+	hCPFN:     unsafe.Offsetof(Message{}.CPFN),
+	hCPUUID:   unsafe.Offsetof(Message{}.CPUUID),
+}
+
 // knownHeaderNames are the canonical names, indexed by header identifier.
 var knownHeaderNames = [numKnownHeaders]string{
 	hHost:         "HOST",
@@ -291,78 +308,67 @@ func knownHeader(name string) int {
 
 // wordHeader is knownHeader for a name without control characters, comparing
 // words instead of bytes: the name's length and first and last bytes pick
-// the one known header it can be (see headerSlot), and its nameKey must then
-// equal that header's.
+// the one known header it can be (see slotOf); then its first eight bytes,
+// case-folded, are compared as one word, and the rest byte by byte.
 func wordHeader(name string) int {
 	n := len(name)
 	if n < 2 || n > 24 {
 		return -1
 	}
-	h := &headerSlots[headerSlot(n, name[0], name[n-1])]
+	h := &headerSlots[slotOf(n, name[0], name[n-1])]
 	if int(h.n) != n {
 		return -1
 	}
-	if k0, k1, k2 := nameKey(name); k0 != h.key[0] || k1 != h.key[1] || k2 != h.key[2] {
+	var b [8]byte
+	copy(b[:], name)
+	if (binary.LittleEndian.Uint64(b[:])|fold)&h.mask != h.key || n > 8 && !foldEqual(name[8:], h.rest) {
 		return -1
 	}
 	return int(h.id)
 }
 
-// headerSlot hashes a name's length and its first and last bytes, lower-cased,
+// slotOf hashes a name's length and its first and last bytes, lower-cased,
 // to a slot of headerSlots. No two known headers share a slot (TestKnownHeader
 // checks this).
-func headerSlot(n int, first, last byte) int {
+func slotOf(n int, first, last byte) int {
 	return (n*14 + int(first|0x20)<<1 ^ int(last|0x20)) & 31
 }
 
-// headerSlots holds each known header's name length, nameKey and identifier
-// in its slot; the others have length 0.
-var headerSlots = func() (t [32]struct { // 32: see headerSlot
-	key [3]uint64
-	n   uint8
-	id  int8
-}) {
+// A headerSlot is one known header's entry in headerSlots.
+type headerSlot struct {
+	key  uint64 // the name's first eight bytes (fewer: zero-padded) with bit 5 set
+	mask uint64 // the bytes of key that are the name's
+	rest string // the name after its first eight bytes, in lower case
+	n    uint8  // the name's length
+	id   int8
+}
+
+// headerSlots holds each known header's entry in its slot; the others have
+// length 0.
+//
+// Setting bit 5 lower-cases ASCII letters. For the bytes of the known names
+// ('-', '.' and letters) only the upper-case letter and a control character
+// (CR or SO) fold to the same byte, so for names without control
+// characters, an equal key means equal first bytes up to ASCII case.
+var headerSlots = func() (t [32]headerSlot) { // 32: see slotOf
 	for id, name := range knownHeaderNames {
-		h := &t[headerSlot(len(name), name[0], name[len(name)-1])]
-		k0, k1, k2 := nameKey(name)
-		h.key, h.n, h.id = [3]uint64{k0, k1, k2}, uint8(len(name)), int8(id)
+		h := &t[slotOf(len(name), name[0], name[len(name)-1])]
+		var b [8]byte
+		copy(b[:], strings.ToLower(name))
+		h.mask = lowBytes(len(name))
+		h.key = (binary.LittleEndian.Uint64(b[:]) | fold) & h.mask
+		h.rest = strings.ToLower(name[min(len(name), 8):])
+		h.n, h.id = uint8(len(name)), int8(id)
 	}
 	return t
 }()
 
-// nameKey packs a name of 2 to 24 bytes into words with bit 5 of each byte
-// set, which lower-cases ASCII letters. For the bytes of the known names ('-',
-// '.' and letters) only the upper-case letter and a control character (CR or
-// SO) fold to the same byte, so for names of the same length without control
-// characters, equal keys mean equal names up to ASCII case. Names under 8
-// bytes are read as two overlapping halves, longer ones as overlapping words,
-// so that every byte counts. Other lengths give the zero key. (Three results
-// rather than an array keep the key in registers.)
-func nameKey(s string) (k0, k1, k2 uint64) {
-	const fold = ones * 0x20
-	switch n := len(s); {
-	case n < 2 || n > 24:
-	case n < 4:
-		k0 = le16(s) | le16(s[n-2:])<<16 | fold
-	case n < 8:
-		k0 = le32(s) | le32(s[n-4:])<<32 | fold
-	case n <= 16:
-		k0, k1 = load64(s, 0)|fold, load64(s, n-8)|fold
-	default:
-		k0, k1, k2 = load64(s, 0)|fold, load64(s, 8)|fold, load64(s, n-8)|fold
-	}
-	return k0, k1, k2
-}
+// fold is bit 5 of every byte of a word.
+const fold = ones * 0x20
 
-// le16 and le32 read the first 2 or 4 bytes of s as a little-endian number.
-func le16(s string) uint64 {
-	w := s[:2]
-	return uint64(w[0]) | uint64(w[1])<<8
-}
-
-func le32(s string) uint64 {
-	w := s[:4]
-	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24
+// lowBytes returns a word whose low k bytes (0 <= k, at most eight) are 0xff.
+func lowBytes(k int) uint64 {
+	return 1<<(uint(k)*8) - 1
 }
 
 // foldEqual reports whether s equals lower, which is in lower case, under ASCII
@@ -392,11 +398,14 @@ var toLower = func() (t [256]byte) {
 	return t
 }()
 
-// isTokenByte tells which bytes may appear in a header name (RFC 9110 tchar).
-var isTokenByte = func() (t [256]bool) {
+// notTokenByte is 1 for the bytes that may not appear in a header name (RFC
+// 9110 tchar), 0 for the others.
+var notTokenByte = func() (t [256]uint8) {
 	for c := 0; c < 256; c++ {
-		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0) {
+			t[c] = 1
+		}
 	}
 	return t
 }()
@@ -435,12 +444,11 @@ func isToken(s string) bool {
 	if s == "" {
 		return false
 	}
+	var bad uint8 // without a branch per byte: names are short
 	for i := 0; i < len(s); i++ {
-		if !isTokenByte[s[i]] {
-			return false
-		}
+		bad |= notTokenByte[s[i]]
 	}
-	return true
+	return bad == 0
 }
 
 // Reasons for a ParseError.
@@ -594,10 +602,23 @@ func (m *Message) parseFast(s string, extra []Header) ([]Header, bool) {
 		if value != "" && (value[0] <= ' ' || value[len(value)-1] <= ' ') {
 			value = trim(value) // no control characters: only spaces and tabs
 		}
-		id := wordHeader(name) // exact here: line has no control character
+		// wordHeader(name), inlined where eight bytes can be read from the
+		// line's start; exact here: line has no control character.
+		id := -1
+		if n := colon; n < 2 || n > 24 || start+8 > len(s) {
+			id = wordHeader(name)
+		} else if h := &headerSlots[slotOf(n, line[0], line[n-1])]; int(h.n) == n &&
+			(load64(s, start)|fold)&h.mask == h.key && (n <= 8 || foldEqual(name[8:], h.rest)) {
+			id = int(h.id)
+		}
+		bit := uint32(1) << (uint(id) & 31)
 		switch {
-		case id >= 0 && seen&(1<<id) == 0 && m.set(id, value):
-			seen |= 1 << id
+		case id >= 0 && seen&bit == 0 && stringFields[id&31] != 0 && value != "":
+			// The usual case, without a call to set.
+			*(*string)(unsafe.Add(unsafe.Pointer(m), stringFields[id&31])) = value
+			seen |= bit
+		case id >= 0 && seen&bit == 0 && m.set(id, value):
+			seen |= bit
 		case id >= 0 || isToken(name):
 			extra = append(extra, Header{Name: name, Value: value})
 		default:
