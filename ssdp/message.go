@@ -548,13 +548,17 @@ func (m *Message) parse(s string, extra []Header) ([]Header, error) {
 // a few bit operations, and which known header a name is by hash. Datagrams
 // over fastMax bytes go to parse.
 func (m *Message) parseFast(s string, extra []Header) ([]Header, bool) {
+	if len(s) > fastMax || len(s) < 24 {
+		return nil, false
+	}
+	// The start line, compared as overlapping words.
 	var pos int
-	switch {
-	case strings.HasPrefix(s, "HTTP/1.1 200 OK"):
+	switch w := load64(s, 0); {
+	case w == startResponse[0] && load64(s, 7) == startResponse[1]:
 		m.Kind, pos = KindResponse, len("HTTP/1.1 200 OK")
-	case strings.HasPrefix(s, "NOTIFY * HTTP/1.1"):
+	case w == startNotify[0] && load64(s, 8) == startNotify[1] && load64(s, 9) == startNotify[2]:
 		m.Kind, pos = KindNotify, len("NOTIFY * HTTP/1.1")
-	case strings.HasPrefix(s, "M-SEARCH * HTTP/1.1"):
+	case w == startSearch[0] && load64(s, 8) == startSearch[1] && load64(s, 11) == startSearch[2]:
 		m.Kind, pos = KindSearch, len("M-SEARCH * HTTP/1.1")
 	default:
 		return nil, false
@@ -567,13 +571,15 @@ func (m *Message) parseFast(s string, extra []Header) ([]Header, bool) {
 	default:
 		return nil, false
 	}
-	if len(s) > fastMax {
-		return nil, false
-	}
 	var marks lineMarks
 	marks.mark(s)
 	m.BootID, m.NextBootID, m.ConfigID = -1, -1, -1
 	var seen uint32 // known headers whose field is filled
+	// at returns s[i] and sub s[i:j], for indexes the loop has checked, without
+	// checking them again.
+	base := unsafe.Pointer(unsafe.StringData(s))
+	at := func(i int) byte { return *(*byte)(unsafe.Add(base, i)) }
+	sub := func(i, j int) string { return unsafe.String((*byte)(unsafe.Add(base, i)), j-i) }
 	for lines := 0; pos < len(s); lines++ {
 		start := pos
 		end := next(&marks.ctl, pos, len(s))
@@ -581,9 +587,9 @@ func (m *Message) parseFast(s string, extra []Header) ([]Header, bool) {
 		switch {
 		case end == len(s):
 			pos = end
-		case s[end] == '\n':
+		case at(end) == '\n':
 			pos = end + 1
-		case s[end] == '\r' && (end+1 == len(s) || s[end+1] == '\n'):
+		case at(end) == '\r' && (end+1 == len(s) || at(end+1) == '\n'):
 			pos = end + 2
 		default:
 			return extra, false // a tab, or a control character that is an error
@@ -591,23 +597,25 @@ func (m *Message) parseFast(s string, extra []Header) ([]Header, bool) {
 		if end == start {
 			return extra, true // the blank line ending the headers
 		}
-		if lines == maxHeaderLines || end-start > maxHeaderLine || colon <= start || colon >= end {
+		// The line cannot be over maxHeaderLine (fastMax is not), so it is
+		// good if start < colon < end.
+		if lines == maxHeaderLines || uint(colon-start-1) >= uint(end-start-1) {
 			return extra, false
 		}
-		line, colon := s[start:end], colon-start
-		name, value := line[:colon], line[colon+1:]
-		if value != "" && value[0] == ' ' {
-			value = value[1:] // the usual single space, without a loop
+		v := colon + 1
+		if v < end && at(v) == ' ' {
+			v++ // the usual single space, without a loop
 		}
+		name, value := sub(start, colon), sub(v, end)
 		if value != "" && (value[0] <= ' ' || value[len(value)-1] <= ' ') {
 			value = trim(value) // no control characters: only spaces and tabs
 		}
 		// wordHeader(name), inlined where eight bytes can be read from the
 		// line's start; exact here: line has no control character.
 		id := -1
-		if n := colon; n < 2 || n > 24 || start+8 > len(s) {
+		if n := colon - start; n < 2 || n > 24 || start+8 > len(s) {
 			id = wordHeader(name)
-		} else if h := &headerSlots[slotOf(n, line[0], line[n-1])]; int(h.n) == n &&
+		} else if h := &headerSlots[slotOf(n, at(start), at(colon-1))]; int(h.n) == n &&
 			(load64(s, start)|fold)&h.mask == h.key && (n <= 8 || foldEqual(name[8:], h.rest)) {
 			id = int(h.id)
 		}
@@ -1111,9 +1119,23 @@ func checkHeader(name, v string) error {
 	return nil
 }
 
+// The usual start lines as little-endian words: "HTTP/1.1 200 OK" read at 0
+// and 7, "NOTIFY * HTTP/1.1" at 0, 8 and 9, "M-SEARCH * HTTP/1.1" at 0, 8 and
+// 11.
+var (
+	startResponse = [2]uint64{word("HTTP/1.1 200 OK", 0), word("HTTP/1.1 200 OK", 7)}
+	startNotify   = [3]uint64{word("NOTIFY * HTTP/1.1", 0), word("NOTIFY * HTTP/1.1", 8), word("NOTIFY * HTTP/1.1", 9)}
+	startSearch   = [3]uint64{word("M-SEARCH * HTTP/1.1", 0), word("M-SEARCH * HTTP/1.1", 8), word("M-SEARCH * HTTP/1.1", 11)}
+)
+
+// word returns s[i:i+8] as a little-endian number.
+func word(s string, i int) uint64 { return binary.LittleEndian.Uint64([]byte(s[i : i+8])) }
+
 // fastMax is the longest datagram parseFast reads; longer ones, rare in
-// practice, go to parse.
+// practice, go to parse. It may not be over maxHeaderLine.
 const fastMax = 1024
+
+const _ uint = maxHeaderLine - fastMax // parseFast skips the line length check
 
 // lineMarks has one bit for each byte of a datagram of up to fastMax bytes:
 // in ctl, set for a control character (below 0x20, or 0x7f), in colon, set
