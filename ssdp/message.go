@@ -576,7 +576,8 @@ func (m *Message) parseFast(s string, extra []Header) ([]Header, bool) {
 	m.BootID, m.NextBootID, m.ConfigID = -1, -1, -1
 	var seen uint32 // known headers whose field is filled
 	// at returns s[i] and sub s[i:j], for indexes the loop has checked, without
-	// checking them again.
+	// checking them again; sub needs i < len(s), so that its pointer stays
+	// inside s (checkptr, in race builds, checks this).
 	base := unsafe.Pointer(unsafe.StringData(s))
 	at := func(i int) byte { return *(*byte)(unsafe.Add(base, i)) }
 	sub := func(i, j int) string { return unsafe.String((*byte)(unsafe.Add(base, i)), j-i) }
@@ -606,7 +607,10 @@ func (m *Message) parseFast(s string, extra []Header) ([]Header, bool) {
 		if v < end && at(v) == ' ' {
 			v++ // the usual single space, without a loop
 		}
-		name, value := sub(start, colon), sub(v, end)
+		name, value := sub(start, colon), ""
+		if v < end {
+			value = sub(v, end) // not for v == end: a pointer past s is invalid
+		}
 		if value != "" && (value[0] <= ' ' || value[len(value)-1] <= ' ') {
 			value = trim(value) // no control characters: only spaces and tabs
 		}
