@@ -220,6 +220,9 @@ func TestSearchFromForeignSubnet(t *testing.T) {
 	}
 	h2 := lan.Host(2)
 	h2.AddAddr(t, netip.MustParsePrefix("192.0.2.7/24")) // not 10.77.0.0/24
+	// A route back, so that an answer would arrive if the device sent one:
+	// only the device's subnet check keeps it from answering.
+	lan.Host(1).Exec(t, "ip", "route", "add", "192.0.2.0/24", "dev", "lan0")
 	if got := searchFrom(t, h2, "upnp:rootdevice", "udp4", 1); len(got) != 0 {
 		t.Errorf("a foreign source got answers: %v", got)
 	}
