@@ -440,6 +440,18 @@ func lineEnd(s string, j int) (end, next int, ok bool) {
 	return j, j, false
 }
 
+// roomFor returns extra with room for one more header. When it is full, the
+// new room is for every header that may follow too (rest is what follows
+// the current line), capped at maxHeaderLines, so that a datagram needs at
+// most one allocation beyond Parse's.
+func roomFor(extra []Header, rest string) []Header {
+	if len(extra) < cap(extra) {
+		return extra
+	}
+	n := min(len(extra)+1+strings.Count(rest, "\n")+1, maxHeaderLines)
+	return append(make([]Header, 0, n), extra...)
+}
+
 func isToken(s string) bool {
 	if s == "" {
 		return false
@@ -522,7 +534,7 @@ func (m *Message) parse(s string, extra []Header) ([]Header, error) {
 			case id >= 0 && seen&(1<<id) == 0 && m.set(id, value):
 				seen |= 1 << id
 			case id >= 0 || isToken(name):
-				extra = append(extra, Header{Name: name, Value: value})
+				extra = append(roomFor(extra, s[pos:]), Header{Name: name, Value: value})
 			default:
 				return nil, &ParseError{Line: n, Reason: reasonBadName}
 			}
@@ -632,7 +644,7 @@ func (m *Message) parseFast(s string, extra []Header) ([]Header, bool) {
 		case id >= 0 && seen&bit == 0 && m.set(id, value):
 			seen |= bit
 		case id >= 0 || isToken(name):
-			extra = append(extra, Header{Name: name, Value: value})
+			extra = append(roomFor(extra, s[pos:]), Header{Name: name, Value: value})
 		default:
 			return extra, false
 		}
