@@ -250,3 +250,85 @@ func TestSearchRules(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchPort: a Server with a SearchPort announces it in ssdp:alive (not
+// in byebye), answers a unicast M-SEARCH sent to that port, and refuses a
+// port outside 49152-65535. It also checks Packet.To: the group for a
+// NOTIFY, our address for a unicast answer. (This is what SEARCHPORT is for:
+// here the Listener shares port 1900 with the Server, and the kernel hands a
+// unicast datagram to port 1900 to only one of the two sockets.)
+func TestSearchPort(t *testing.T) {
+	if !netlab.Isolate(t) {
+		return
+	}
+	bad := newServer()
+	bad.SearchPort = 1901
+	if err := bad.ListenAndServe(context.Background()); err == nil || !strings.Contains(err.Error(), "SearchPort") {
+		t.Errorf("SearchPort 1901: %v, want an error", err)
+	}
+
+	l := &ssdp.Listener{Interfaces: []string{"lo"}, Network: "udp4"}
+	events, stop := l.Subscribe(256)
+	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	lerr := make(chan error, 1)
+	go func() { lerr <- l.ListenAndServe(ctx) }()
+	defer func() { cancel(); <-lerr }()
+	time.Sleep(100 * time.Millisecond) // let the listener join before the first alive
+
+	s := newServer()
+	s.SearchPort = 50321
+	sctx, scancel := context.WithCancel(context.Background())
+	serr := make(chan error, 1)
+	go func() { serr <- s.ListenAndServe(sctx) }()
+	defer func() { scancel(); <-serr }()
+
+	timeout := time.After(5 * time.Second)
+	for alive := 0; alive < 5; {
+		select {
+		case ev := <-events:
+			if ev.Type != ssdp.EventAdded {
+				continue
+			}
+			alive++
+			if p := ev.Packet; p.SearchPort != 50321 || p.To != netip.MustParseAddr("239.255.255.250") {
+				t.Errorf("alive for %s: SEARCHPORT %d, to %v; want 50321 to the group", p.USN, p.SearchPort, p.To)
+			}
+		case <-timeout:
+			t.Fatal("no alive from the server")
+		}
+	}
+
+	c := &ssdp.Client{Interfaces: []string{"lo"}, Network: "udp4"}
+	uctx, ucancel := context.WithTimeout(context.Background(), 3*time.Second)
+	ps, err := c.SearchAll(uctx, ssdp.SearchRequest{Target: "upnp:rootdevice", To: netip.MustParseAddrPort("127.0.0.1:50321")})
+	ucancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || ps[0].USN != light.UDN+"::upnp:rootdevice" || ps[0].SearchPort != 50321 ||
+		ps[0].To != netip.MustParseAddr("127.0.0.1") || ps[0].From.Port() != 50321 {
+		t.Errorf("unicast search to the SearchPort: %d answers: %v", len(ps), ps)
+	}
+
+	scancel()
+	if err := <-serr; err != nil {
+		t.Fatal(err)
+	}
+	serr <- nil // for the deferred receive
+	timeout = time.After(5 * time.Second)
+	for removed := 0; removed < 5; {
+		select {
+		case ev := <-events:
+			if ev.Type != ssdp.EventRemoved {
+				continue
+			}
+			removed++
+			if ev.Packet.SearchPort != 0 {
+				t.Errorf("byebye for %s carries SEARCHPORT %d", ev.Packet.USN, ev.Packet.SearchPort)
+			}
+		case <-timeout:
+			t.Fatal("no byebye from the server")
+		}
+	}
+}
