@@ -94,6 +94,7 @@ type Listener struct {
 	entries map[string]*Entry
 	perHost map[netip.Addr]int
 	subs    map[*subscription]struct{}
+	notes   map[*noteSubscription]struct{}
 	sweep   clock.Timer
 	sweepAt time.Time
 	links   map[int]*link
@@ -107,11 +108,16 @@ type subscription struct {
 	dropped uint64
 }
 
+type noteSubscription struct {
+	ch chan *Packet
+}
+
 func (l *Listener) init() {
 	if l.entries == nil {
 		l.entries = map[string]*Entry{}
 		l.perHost = map[netip.Addr]int{}
 		l.subs = map[*subscription]struct{}{}
+		l.notes = map[*noteSubscription]struct{}{}
 		l.clock = clock.Or(l.clock)
 	}
 }
@@ -138,8 +144,36 @@ func (l *Listener) Subscribe(size int) (<-chan Event, func()) {
 	}
 }
 
-// Dropped returns how many events were dropped for slow subscribers and how
-// many announcements the cache limits refused.
+// Notifications returns a channel of every NOTIFY the Listener reads from its
+// sockets, as read and before the cache sees it, whether or not it changes
+// the cache: a byebye or ssdp:update for a USN never announced, an
+// announcement the cache limits refuse, one without a USN. It is what a
+// tool that shows SSDP traffic wants; Subscribe is what a program that keeps
+// track of devices wants. The channel has room for size packets (minimum
+// 16); packets that find it full are dropped and counted in Dropped. The
+// function ends the subscription and closes the channel, as ListenAndServe
+// does when it returns. Packets given to Observe are not sent here.
+func (l *Listener) Notifications(size int) (<-chan *Packet, func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.init()
+	s := &noteSubscription{ch: make(chan *Packet, max(size, 16))}
+	l.notes[s] = struct{}{}
+	var once sync.Once
+	return s.ch, func() {
+		once.Do(func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			if _, ok := l.notes[s]; ok {
+				delete(l.notes, s)
+				close(s.ch)
+			}
+		})
+	}
+}
+
+// Dropped returns how many events and notifications were dropped for slow
+// subscribers and how many announcements the cache limits refused.
 func (l *Listener) Dropped() uint64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -408,6 +442,10 @@ func (l *Listener) ListenAndServe(ctx context.Context) error {
 				delete(l.subs, s)
 				close(s.ch)
 			}
+			for s := range l.notes {
+				delete(l.notes, s)
+				close(s.ch)
+			}
 			l.mu.Unlock()
 			return nil
 		case <-tick:
@@ -488,6 +526,13 @@ func (l *Listener) readLoop(c *conn) {
 		} else if ifindex != 0 {
 			l.mu.Unlock()
 			continue // an interface we do not listen on
+		}
+		for s := range l.notes {
+			select {
+			case s.ch <- p:
+			default:
+				l.dropped++
+			}
 		}
 		l.observe(p)
 		l.mu.Unlock()

@@ -332,3 +332,69 @@ func TestSearchPort(t *testing.T) {
 		}
 	}
 }
+
+// TestListenerNotifications: Notifications carries every NOTIFY read, a
+// byebye for a USN never announced included, which the cache ignores.
+func TestListenerNotifications(t *testing.T) {
+	if !netlab.Isolate(t) {
+		return
+	}
+	l := &ssdp.Listener{Interfaces: []string{"lo"}, Network: "udp4"}
+	events, stop := l.Subscribe(16)
+	defer stop()
+	notes, stopNotes := l.Notifications(16)
+	ctx, cancel := context.WithCancel(context.Background())
+	lerr := make(chan error, 1)
+	go func() { lerr <- l.ListenAndServe(ctx) }()
+	time.Sleep(100 * time.Millisecond) // let the listener join
+
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	send := func(nts string) {
+		msg := "NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nNT: upnp:rootdevice\r\nNTS: " + nts +
+			"\r\nUSN: uuid:feed0000-0000-4000-8000-000000000001::upnp:rootdevice\r\n" +
+			"CACHE-CONTROL: max-age=60\r\nLOCATION: http://127.0.0.1:1/d.xml\r\n\r\n"
+		if _, err := pc.WriteTo([]byte(msg), &net.UDPAddr{IP: net.IPv4(239, 255, 255, 250), Port: 1900}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(ssdp.ByeBye)
+	select {
+	case p := <-notes:
+		if p.NTS != ssdp.ByeBye || p.Interface != "lo" || p.To != netip.MustParseAddr("239.255.255.250") {
+			t.Errorf("notification %+v on %q to %v", p.Message, p.Interface, p.To)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the byebye never came through Notifications")
+	}
+	send(ssdp.Alive)
+	select {
+	case p := <-notes:
+		if p.NTS != ssdp.Alive {
+			t.Errorf("second notification is %q, want alive", p.NTS)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the alive never came through Notifications")
+	}
+	// The cache saw only the alive: the byebye was for nothing it held.
+	select {
+	case ev := <-events:
+		if ev.Type != ssdp.EventAdded {
+			t.Errorf("first cache event %v, want added", ev.Type)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("no cache event for the alive")
+	}
+	stopNotes()
+	stopNotes() // twice is fine
+	cancel()
+	if err := <-lerr; err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := <-notes; ok {
+		t.Error("the channel is still open after the subscription ended")
+	}
+}

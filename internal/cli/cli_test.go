@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
@@ -114,33 +115,62 @@ func TestSearchCommand(t *testing.T) {
 	}
 }
 
+// TestListenCommand: upnp listen prints every NOTIFY as it arrives, with the
+// JSON keys of the README, a byebye from a device it never saw announced
+// included; --timeout ends it with exit 0.
 func TestListenCommand(t *testing.T) {
 	if !netlab.Isolate(t) {
 		return
 	}
 	var o, e bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
-	defer cancel()
 	done := make(chan int, 1)
-	go func() { done <- Main(ctx, []string{"listen", "-i", "lo", "-4", "--json"}, &o, &e) }()
+	go func() {
+		done <- Main(context.Background(), []string{"listen", "-i", "lo", "-4", "--json", "--timeout", "1.5s"}, &o, &e)
+	}()
 	time.Sleep(200 * time.Millisecond)
 	serve(t)
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	byebye := "NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nNT: upnp:rootdevice\r\nNTS: ssdp:byebye\r\n" +
+		"USN: uuid:feed0000-0000-4000-8000-000000000001::upnp:rootdevice\r\n\r\n"
+	if _, err := pc.WriteTo([]byte(byebye), &net.UDPAddr{IP: net.IPv4(239, 255, 255, 250), Port: 1900}); err != nil {
+		t.Fatal(err)
+	}
 	code := <-done
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, e.String())
 	}
-	usns := map[string]bool{}
+	alive := map[string]bool{}
+	sawByebye := false
 	for _, line := range strings.Split(strings.TrimSpace(o.String()), "\n") {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("bad JSON line %q: %v", line, err)
 		}
-		if m["nts"] != "ssdp:alive" {
-			t.Errorf("nts = %v", m["nts"])
+		switch m["nts"] {
+		case "ssdp:alive":
+			alive[m["usn"].(string)] = true
+			for _, k := range []string{"nt", "usn", "location", "server", "max_age", "boot_id", "from", "interface"} {
+				if _, ok := m[k]; !ok {
+					t.Errorf("alive line without %q: %s", k, line)
+				}
+			}
+			if m["interface"] != "lo" || m["boot_id"] != 5.0 {
+				t.Errorf("alive line %s", line)
+			}
+		case "ssdp:byebye":
+			sawByebye = m["usn"] == "uuid:feed0000-0000-4000-8000-000000000001::upnp:rootdevice"
+		default:
+			t.Errorf("line with nts %v: %s", m["nts"], line)
 		}
-		usns[m["usn"].(string)] = true
 	}
-	if len(usns) != 4 {
-		t.Errorf("saw %d distinct USNs, want the set of 4:\n%s", len(usns), o.String())
+	if len(alive) != 4 {
+		t.Errorf("saw %d distinct USNs alive, want the set of 4:\n%s", len(alive), o.String())
+	}
+	if !sawByebye {
+		t.Errorf("the byebye of a device never seen announced is missing:\n%s", o.String())
 	}
 }

@@ -32,10 +32,15 @@ func TestMain(m *testing.M) {
 // client. args: deviceType serviceType then ACTION[:ARG=VALUE] ... ; it prints
 // "found LOCATION" and, per action, "ACTION ok OUT" or "ACTION error ERR".
 func roleGoupnpCall(ctx context.Context, args []string) int {
-	devs, err := goupnp.DiscoverDevicesCtx(ctx, args[0])
-	if err != nil {
-		fmt.Println("error:", err)
-		return 1
+	// goupnp waits MX (2 s) for answers that our responder spreads over MX;
+	// on a loaded machine one can arrive late, so look up to three times.
+	var devs []goupnp.MaybeRootDevice
+	for attempt := 0; attempt < 3 && len(devs) == 0; attempt++ {
+		var err error
+		if devs, err = goupnp.DiscoverDevicesCtx(ctx, args[0]); err != nil {
+			fmt.Println("error:", err)
+			return 1
+		}
 	}
 	for _, d := range devs {
 		if d.Err != nil {

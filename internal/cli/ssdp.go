@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"time"
 
 	"github.com/seedb72249f9/upnp/ssdp"
 )
 
 // ssdpJSON is the --json form of an SSDP message: one object a line.
 type ssdpJSON struct {
-	Event     string `json:"event,omitempty"`
 	ST        string `json:"st,omitempty"`
 	NT        string `json:"nt,omitempty"`
 	NTS       string `json:"nts,omitempty"`
@@ -137,8 +135,10 @@ func runListen(ctx context.Context, e *env, args []string) error {
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
+	// Every NOTIFY as it arrives, not the cache's view of them: a byebye from
+	// a device announced before listen started is shown too.
 	l := &ssdp.Listener{Interfaces: nf.ifaces, Network: network}
-	events, stop := l.Subscribe(1024)
+	notes, stop := l.Notifications(1024)
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- l.ListenAndServe(ctx) }()
@@ -148,45 +148,35 @@ func runListen(ctx context.Context, e *env, args []string) error {
 			// Print what is still queued, then end.
 			for {
 				select {
-				case ev, ok := <-events:
+				case p, ok := <-notes:
 					if !ok {
 						return err
 					}
-					if werr := printEvent(e, ev, *asJSON); werr != nil {
+					if werr := printNotify(e, p, *asJSON); werr != nil {
 						return werr
 					}
 				default:
 					return err
 				}
 			}
-		case ev, ok := <-events:
+		case p, ok := <-notes:
 			if !ok {
 				return <-errc
 			}
-			if err := printEvent(e, ev, *asJSON); err != nil {
+			if err := printNotify(e, p, *asJSON); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-func printEvent(e *env, ev ssdp.Event, asJSON bool) error {
-	if ev.Packet == nil { // expiry: no datagram behind it
-		if asJSON {
-			return writeJSON(e.stdout, ssdpJSON{Event: ev.Type.String(), NT: ev.Entry.NT, USN: ev.Entry.USN,
-				Location: ev.Entry.Location, From: ev.Entry.From.String(), Interface: ev.Entry.Interface})
-		}
-		_, err := fmt.Fprintf(e.stdout, "%s %-21s %-8s %-9s %s\n", time.Now().Format("15:04:05.000"),
-			ev.Entry.From, ev.Entry.Interface, ev.Type, oneLine(ev.Entry.USN))
-		return err
-	}
-	p := ev.Packet
+// printNotify prints one NOTIFY: a JSON object, or a line of time, sender,
+// interface, NTS, USN and LOCATION.
+func printNotify(e *env, p *ssdp.Packet, asJSON bool) error {
 	if asJSON {
-		j := packetJSON(p)
-		j.Event = ev.Type.String()
-		return writeJSON(e.stdout, j)
+		return writeJSON(e.stdout, packetJSON(p))
 	}
-	_, err := fmt.Fprintf(e.stdout, "%s %-21s %-8s %-12s %-9s %s %s\n", p.Time.Format("15:04:05.000"),
-		p.From, p.Interface, p.NTS, ev.Type, oneLine(p.USN), oneLine(p.Location))
+	_, err := fmt.Fprintf(e.stdout, "%s %-21s %-8s %-12s %s %s\n", p.Time.Format("15:04:05.000"),
+		p.From, p.Interface, p.NTS, oneLine(p.USN), oneLine(p.Location))
 	return err
 }
