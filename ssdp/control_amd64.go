@@ -27,4 +27,6 @@ func markBlocks(s string, m *lineMarks, avx2 bool)
 // hasAVX2 reports whether markBlocks may use AVX2 here.
 var hasAVX2 = cpu.X86.HasAVX2
 
-func markAll(s string, m *lineMarks) { markBlocks(s, m, hasAVX2) }
+// markAll is markBlocks for the whole 16-byte blocks of s; it never lets the
+// assembly see more than fastMax bytes, which would write past m.
+func markAll(s string, m *lineMarks) { markBlocks(s[:min(len(s), fastMax)], m, hasAVX2) }

@@ -106,6 +106,8 @@ avx2loop:
 	JMP avx2loop
 
 avx2done:
+	// Clear the upper halves of the Y registers: SSE code after AVX code
+	// that left them dirty runs slowly on many processors.
 	VZEROUPPER
 
 sse2:

@@ -336,7 +336,7 @@ func slotOf(n int, first, last byte) int {
 
 // A headerSlot is one known header's entry in headerSlots.
 type headerSlot struct {
-	key  uint64 // the name's first eight bytes (fewer: zero-padded) with bit 5 set
+	key  uint64 // the name's first eight bytes with bit 5 set (a shorter name: zero-padded after that)
 	mask uint64 // the bytes of key that are the name's
 	rest string // the name after its first eight bytes, in lower case
 	n    uint8  // the name's length
@@ -355,7 +355,7 @@ var headerSlots = func() (t [32]headerSlot) { // 32: see slotOf
 		h := &t[slotOf(len(name), name[0], name[len(name)-1])]
 		var b [8]byte
 		copy(b[:], strings.ToLower(name))
-		h.mask = lowBytes(len(name))
+		h.mask = lowBytes(min(len(name), 8))
 		h.key = (binary.LittleEndian.Uint64(b[:]) | fold) & h.mask
 		h.rest = strings.ToLower(name[min(len(name), 8):])
 		h.n, h.id = uint8(len(name)), int8(id)
@@ -895,18 +895,18 @@ func parseDecimal(s string, max int) (int, bool) {
 	if s == "" || len(s) > 10 {
 		return 0, false
 	}
-	n := 0
+	var n uint64 // ten digits fit, even where int has 32 bits
 	for i := 0; i < len(s); i++ {
 		d := s[i] - '0'
 		if d > 9 {
 			return 0, false
 		}
-		n = n*10 + int(d)
+		n = n*10 + uint64(d)
 	}
-	if n > max {
+	if n > uint64(max) {
 		return 0, false
 	}
-	return n, true
+	return int(n), true
 }
 
 // maxAge returns the first max-age directive of a CACHE-CONTROL value such as
