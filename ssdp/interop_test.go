@@ -69,18 +69,22 @@ func TestInteropSearchRealPeers(t *testing.T) {
 	lan.StartPeer(t, "miniupnpd", lan.Host(4))
 	time.Sleep(1500 * time.Millisecond) // the daemons bind their sockets
 
+	// The UDNs the lab gives each peer, from its host's MAC (../shared/lab).
 	peers := []struct {
-		name, url, devType string
-		host               *netlab.Host
+		name, udn, url, devType string
+		host                    *netlab.Host
 	}{
-		{"minidlna", "http://10.77.0.12:8200/rootDesc.xml", "urn:schemas-upnp-org:device:MediaServer:1", lan.Host(2)},
-		{"gmediarender", "http://10.77.0.13:49494/description.xml", "urn:schemas-upnp-org:device:MediaRenderer:1", lan.Host(3)},
-		{"miniupnpd", "http://10.77.0.14:5000/rootDesc.xml", "urn:schemas-upnp-org:device:InternetGatewayDevice:2", lan.Host(4)},
+		{"minidlna", "uuid:4d696e69-444c-164e-9d41-027700000002", "http://10.77.0.12:8200/rootDesc.xml",
+			"urn:schemas-upnp-org:device:MediaServer:1", lan.Host(2)},
+		{"gmediarender", "uuid:a1b2c3d4-0000-4000-8000-027700000003", "http://10.77.0.13:49494/description.xml",
+			"urn:schemas-upnp-org:device:MediaRenderer:1", lan.Host(3)},
+		{"miniupnpd", "uuid:3d3cec3a-8cf0-11e0-98ee-027700000004", "http://10.77.0.14:5000/rootDesc.xml",
+			"urn:schemas-upnp-org:device:InternetGatewayDevice:2", lan.Host(4)},
 	}
 	t.Run("rootdevice", func(t *testing.T) {
 		got := searchFrom(t, h1, "upnp:rootdevice", "udp4", 2)
 		for _, p := range peers {
-			rs := linesWith(got, "::upnp:rootdevice upnp:rootdevice "+p.url+" "+p.host.IPv4.String()+" lan0")
+			rs := linesWith(got, p.udn+"::upnp:rootdevice upnp:rootdevice "+p.url+" "+p.host.IPv4.String()+" lan0")
 			if len(rs) == 0 {
 				t.Errorf("%s not found; got:\n%s", p.name, strings.Join(got, "\n"))
 			}
@@ -102,15 +106,25 @@ func TestInteropSearchRealPeers(t *testing.T) {
 			}
 			for _, l := range got {
 				f := strings.Fields(l)
-				if f[1] != p.devType || !strings.HasSuffix(f[0], "::"+p.devType) {
+				if f[1] != p.devType || f[0] != p.udn+"::"+p.devType {
 					t.Errorf("ST/USN mismatch: %s", l)
 				}
 			}
 		}
 	})
 	t.Run("IPv6 miniupnpd", func(t *testing.T) {
-		got := searchFrom(t, h1, "urn:schemas-upnp-org:device:InternetGatewayDevice:1", "udp6", 2)
-		if len(linesWith(got, "http://[fd77::14]:5000/rootDesc.xml")) == 0 {
+		// miniupnpd (an InternetGatewayDevice:2) answers a search for
+		// version 1 with that version in ST and USN, as UDA 1.3.2 asks.
+		const st = "urn:schemas-upnp-org:device:InternetGatewayDevice:1"
+		got := searchFrom(t, h1, st, "udp6", 2)
+		found := false
+		for _, l := range linesWith(got, "http://[fd77::14]:5000/rootDesc.xml") {
+			found = true
+			if want := peers[2].udn + "::" + st + " " + st + " http://[fd77::14]:5000/rootDesc.xml fd77::14 lan0"; !strings.HasPrefix(l, want) {
+				t.Errorf("IPv6 answer %q, want %q", l, want)
+			}
+		}
+		if !found {
 			t.Errorf("miniupnpd not found over IPv6; got:\n%s", strings.Join(got, "\n"))
 		}
 	})
