@@ -8,8 +8,16 @@
 // Message is the codec: Parse reads a datagram leniently, as real devices send
 // lower-case names, bare LF line ends and missing headers, and bounds everything
 // it reads; Append writes strictly. Target classifies NT and ST values and
-// implements the search matching rule. Conn, Server, Client and Listener put
+// implements the search matching rule. Server, Client and Listener put
 // them on the network: the multicast sockets per interface, a device's
 // advertisements and search answers, a control point's searches, and a cache of
 // the devices announced on the link.
+//
+// Server and Listener follow the interfaces: every few seconds
+// (InterfacePoll) they re-read them, join the groups on interfaces and
+// addresses that appeared, leave those that went away, and a Server announces
+// itself where it appeared (with a new BOOTID, since it rejoined the
+// network). Started when no interface is usable yet, they wait for one.
+// Listener.Subscribe gives the cache's changes; Listener.Notifications every
+// NOTIFY as it arrives.
 package ssdp

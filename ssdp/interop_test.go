@@ -271,6 +271,46 @@ func TestAddressAppearsLater(t *testing.T) {
 	}
 }
 
+// TestInterfaceComesUp: a Server on the default interfaces, started while
+// its host's only LAN link is down, waits instead of failing; it announces
+// once the link comes up, and again with a new BOOTID after the link goes
+// down and comes back (UDA 1.2.4: it rejoined the network), without a
+// restart. The Listener sees the first as a new device, the second as a
+// reboot.
+func TestInterfaceComesUp(t *testing.T) {
+	lan := netlab.New(t, netlab.Config{Hosts: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h1 := lan.Host(1)
+	listener := lan.Host(2).Start(t, "listen")
+	if err := listener.WaitForLine(ctx, "ready"); err != nil {
+		t.Fatal(err)
+	}
+	h1.Exec(t, "ip", "link", "set", "lan0", "down")
+	adv := h1.Start(t, "advertise", "200ms", "all")
+	if err := adv.WaitForLine(ctx, "ready"); err != nil {
+		t.Fatalf("the server did not wait for an interface: %v\n%s", err, strings.Join(adv.Lines(), "\n"))
+	}
+	if err := adv.WaitForLine(ctx, "waiting for one"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if lines := listener.Lines(); len(lines) != 1 {
+		t.Fatalf("the listener heard something while the link was down:\n%s", strings.Join(lines, "\n"))
+	}
+	h1.Exec(t, "ip", "link", "set", "lan0", "up")
+	loc := "http://10.77.0.11:8080/desc.xml"
+	if err := listener.WaitForLine(ctx, "added "+interopTree.UDN+" "+loc+" ssdp:alive boot=12"); err != nil {
+		t.Fatalf("no alive once the link came up: %v\n%s", err, strings.Join(listener.Lines(), "\n"))
+	}
+	h1.Exec(t, "ip", "link", "set", "lan0", "down")
+	time.Sleep(time.Second) // more than two polls
+	h1.Exec(t, "ip", "link", "set", "lan0", "up")
+	if err := listener.WaitForLine(ctx, "rebooted "+interopTree.UDN+" "+loc+" ssdp:alive boot=13"); err != nil {
+		t.Fatalf("no alive with a new BOOTID after the link came back: %v\n%s", err, strings.Join(listener.Lines(), "\n"))
+	}
+}
+
 // TestUpdateWhenMultiHomed: a device on two interfaces that gains an address
 // on one of them sends ssdp:update with NEXTBOOTID on the other, then alive
 // with the new BOOTID; a Listener takes that as an update, not a reboot.

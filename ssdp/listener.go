@@ -384,8 +384,10 @@ func (l *Listener) expire() {
 
 // ListenAndServe joins the SSDP groups on the chosen interfaces and feeds every
 // NOTIFY into the cache until ctx is done; then it closes the sockets, ends
-// every subscription and returns nil. It returns an error at once when no
-// interface can be used.
+// every subscription and returns nil. It returns an error at once when a
+// named interface does not exist. When no interface is usable yet, it waits
+// for one, as it picks up interfaces that come up later; with InterfacePoll
+// negative it returns ErrNoInterface instead.
 func (l *Listener) ListenAndServe(ctx context.Context) error {
 	v4, v6, err := families(l.Network)
 	if err != nil {
@@ -411,8 +413,11 @@ func (l *Listener) ListenAndServe(ctx context.Context) error {
 		return err
 	}
 	if len(l.links) == 0 {
-		l.closeConns()
-		return fmt.Errorf("ssdp: listen: %w", ErrNoInterface)
+		if l.InterfacePoll < 0 {
+			l.closeConns()
+			return fmt.Errorf("ssdp: listen: %w", ErrNoInterface)
+		}
+		l.logger().Info("ssdp: no usable interface yet; waiting for one", "interfaces", l.Interfaces)
 	}
 	for _, c := range l.conns {
 		l.wg.Add(1)

@@ -42,7 +42,7 @@ var interopTree = ssdp.Device{
 }
 
 // roleAdvertise serves interopTree on lan0 until stopped; args: [poll
-// [interfaces]] with interfaces comma-separated.
+// [interfaces]] with interfaces comma-separated, or "all" for the default.
 // It prints "ready" once it answers searches and "stopped" after byebye.
 func roleAdvertise(ctx context.Context, args []string) int {
 	s := &ssdp.Server{
@@ -63,6 +63,9 @@ func roleAdvertise(ctx context.Context, args []string) int {
 	}
 	if len(args) > 1 {
 		s.Interfaces = strings.Split(args[1], ",")
+		if args[1] == "all" {
+			s.Interfaces = nil // every usable interface of the host's namespace
+		}
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.ListenAndServe(ctx) }()

@@ -2,6 +2,7 @@ package ssdp_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"sort"
@@ -396,5 +397,40 @@ func TestListenerNotifications(t *testing.T) {
 	}
 	if _, ok := <-notes; ok {
 		t.Error("the channel is still open after the subscription ended")
+	}
+}
+
+// TestNoInterfaceYet: in a namespace whose only interface is loopback, which
+// the default leaves out, a Listener and a Server wait for an interface
+// until their context ends, and return ErrNoInterface at once when told not
+// to poll.
+func TestNoInterfaceYet(t *testing.T) {
+	if !netlab.Isolate(t) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	l := &ssdp.Listener{InterfacePoll: 100 * time.Millisecond}
+	s := &ssdp.Server{Devices: []ssdp.Device{light}, InterfacePoll: 100 * time.Millisecond,
+		Location: func(a netip.Addr) string { return "http://" + a.String() + "/d.xml" }}
+	errs := make(chan error, 2)
+	go func() { errs <- l.ListenAndServe(ctx) }()
+	go func() { errs <- s.ListenAndServe(ctx) }()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("waiting for an interface: %v, want nil once the context ends", err)
+		}
+	}
+	if ctx.Err() == nil {
+		t.Error("ListenAndServe returned before its context ended")
+	}
+	l = &ssdp.Listener{InterfacePoll: -1}
+	if err := l.ListenAndServe(context.Background()); !errors.Is(err, ssdp.ErrNoInterface) {
+		t.Errorf("Listener without polling: %v, want ErrNoInterface", err)
+	}
+	s = &ssdp.Server{Devices: []ssdp.Device{light}, InterfacePoll: -1,
+		Location: func(a netip.Addr) string { return "http://" + a.String() + "/d.xml" }}
+	if err := s.ListenAndServe(context.Background()); !errors.Is(err, ssdp.ErrNoInterface) {
+		t.Errorf("Server without polling: %v, want ErrNoInterface", err)
 	}
 }

@@ -185,8 +185,11 @@ func (s *Server) serverHeader() string {
 // ListenAndServe opens the SSDP sockets on the chosen interfaces, announces the
 // devices and answers searches until ctx is done (then it sends ssdp:byebye and
 // returns nil) or Shutdown is called (then it returns ErrServerClosed). It
-// returns an error at once when the configuration is invalid or no interface
-// can be served.
+// returns an error at once when the configuration is invalid or a named
+// interface does not exist. When no interface is usable yet (all down, or
+// none with an address), it waits for one, announcing as soon as it appears,
+// as it does for interfaces that come up later; with InterfacePoll negative
+// it returns ErrNoInterface instead.
 func (s *Server) ListenAndServe(ctx context.Context) error {
 	if err := s.start(); err != nil {
 		return err
@@ -273,9 +276,12 @@ func (s *Server) start() error {
 	}
 	s.mu.Lock()
 	if len(s.links) == 0 {
-		s.mu.Unlock()
-		s.closeConns()
-		return fmt.Errorf("ssdp: %w", ErrNoInterface)
+		if s.poll() < 0 {
+			s.mu.Unlock()
+			s.closeConns()
+			return fmt.Errorf("ssdp: %w", ErrNoInterface)
+		}
+		s.logger().Info("ssdp: no usable interface yet; waiting for one", "interfaces", s.Interfaces)
 	}
 	s.started = true
 	s.after(time.Duration(rand.Int64N(int64(100*time.Millisecond))), func() { s.announce(s.repeat()) })
