@@ -37,6 +37,10 @@ func TestUsage(t *testing.T) {
 		{[]string{"search", "--to", "not-an-ip"}, ExitUsage, "not an IP"},
 		{[]string{"listen", "x"}, ExitUsage, "no arguments"},
 		{[]string{"search", "-i", "no-such-if0", "--timeout", "1s"}, ExitError, "no usable interface"},
+		// -i repeats: the second name reaches the library too.
+		{[]string{"search", "-i", "lo", "--interface", "no-such-if1", "--timeout", "1s"}, ExitError, `"no-such-if1"`},
+		{[]string{"listen", "-i", "lo", "-i", "no-such-if2", "--timeout", "1s"}, ExitError, `"no-such-if2"`},
+		{[]string{"listen", "-4", "-6"}, ExitUsage, "exclude each other"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
