@@ -311,6 +311,26 @@ func TestInterfaceComesUp(t *testing.T) {
 	}
 }
 
+// TestMulticastHopLimit: NOTIFY to FF02::C leaves with hop limit 2 by
+// default (TestMulticastTTL checks the IPv4 TTL on loopback, where IPv6
+// multicast does not work).
+func TestMulticastHopLimit(t *testing.T) {
+	lan := netlab.New(t, netlab.Config{Hosts: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	hl := lan.Host(2).Start(t, "hoplimit")
+	if err := hl.WaitForLine(ctx, "ready"); err != nil {
+		t.Fatal(err)
+	}
+	lan.Host(1).Start(t, "advertise")
+	if err := hl.WaitForLine(ctx, "hoplimit "); err != nil {
+		t.Fatalf("no NOTIFY to FF02::C: %v\n%s", err, strings.Join(hl.Lines(), "\n"))
+	}
+	if got := strings.Join(hl.Lines(), "\n"); !strings.Contains(got, "hoplimit 2") {
+		t.Errorf("want hop limit 2:\n%s", got)
+	}
+}
+
 // TestUpdateWhenMultiHomed: a device on two interfaces that gains an address
 // on one of them sends ssdp:update with NEXTBOOTID on the other, then alive
 // with the new BOOTID; a Listener takes that as an update, not a reboot.

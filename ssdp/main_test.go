@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	goupnpssdp "github.com/huin/goupnp/ssdp"
 	"github.com/seedb72249f9/upnp/internal/netlab"
 	"github.com/seedb72249f9/upnp/ssdp"
+	"golang.org/x/net/ipv6"
 )
 
 // TestMain lets multi-host tests run roles in their own processes, one per
@@ -25,6 +27,7 @@ func TestMain(m *testing.M) {
 		"search":        roleSearch,
 		"listen":        roleListen,
 		"goupnp-search": roleGoupnpSearch,
+		"hoplimit":      roleHopLimit,
 	})
 }
 
@@ -152,4 +155,43 @@ func roleGoupnpSearch(ctx context.Context, args []string) int {
 	}
 	fmt.Println("done", len(resps))
 	return 0
+}
+
+// roleHopLimit joins FF02::C on lan0 and prints "hoplimit N" with the hop
+// limit of the first NOTIFY it reads, then exits.
+func roleHopLimit(ctx context.Context, args []string) int {
+	ifi, err := net.InterfaceByName("lan0")
+	if err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	c, err := net.ListenPacket("udp6", "[::]:1900")
+	if err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	defer c.Close()
+	p := ipv6.NewPacketConn(c)
+	if err := p.JoinGroup(ifi, &net.UDPAddr{IP: net.ParseIP("ff02::c")}); err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	if err := p.SetControlMessage(ipv6.FlagHopLimit|ipv6.FlagDst, true); err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	go func() { <-ctx.Done(); c.Close() }()
+	fmt.Println("ready")
+	buf := make([]byte, 9000)
+	for {
+		n, cm, _, err := p.ReadFrom(buf)
+		if err != nil {
+			fmt.Println("error:", err)
+			return 1
+		}
+		if cm != nil && cm.Dst.Equal(net.ParseIP("ff02::c")) && strings.HasPrefix(string(buf[:n]), "NOTIFY ") {
+			fmt.Println("hoplimit", cm.HopLimit)
+			return 0
+		}
+	}
 }
