@@ -23,10 +23,16 @@ func skipOrFail(t *testing.T, reason string) {
 	t.Skip(reason)
 }
 
-// searchFrom runs the search role in h and returns its response lines.
+// searchFrom runs the search role in h on lan0 and returns its response lines.
 func searchFrom(t *testing.T, h *netlab.Host, target, network string, mx int) []string {
 	t.Helper()
-	p := h.Start(t, "search", target, network, fmt.Sprint(mx))
+	return searchFromOn(t, h, target, network, mx, "lan0")
+}
+
+// searchFromOn is searchFrom on the interfaces named, comma-separated.
+func searchFromOn(t *testing.T, h *netlab.Host, target, network string, mx int, interfaces string) []string {
+	t.Helper()
+	p := h.Start(t, "search", target, network, fmt.Sprint(mx), interfaces)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(mx+10)*time.Second)
 	defer cancel()
 	if err := p.Wait(ctx); err != nil {
@@ -308,6 +314,36 @@ func TestInterfaceComesUp(t *testing.T) {
 	h1.Exec(t, "ip", "link", "set", "lan0", "up")
 	if err := listener.WaitForLine(ctx, "rebooted "+interopTree.UDN+" "+loc+" ssdp:alive boot=13"); err != nil {
 		t.Fatalf("no alive with a new BOOTID after the link came back: %v\n%s", err, strings.Join(listener.Lines(), "\n"))
+	}
+}
+
+// TestSearchSeveralInterfaces: one search on two interfaces finds the device
+// behind each, and reports each answer with the interface it came in on.
+func TestSearchSeveralInterfaces(t *testing.T) {
+	lan := netlab.New(t, netlab.Config{Hosts: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	h1 := lan.Host(1)
+	h1.Exec(t, "ip", "link", "set", "lo", "multicast", "on")
+	onLo := h1.Start(t, "advertise", "200ms", "lo")
+	onLAN := lan.Host(2).Start(t, "advertise")
+	for _, p := range []*netlab.Proc{onLo, onLAN} {
+		if err := p.WaitForLine(ctx, "ready"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := searchFromOn(t, h1, "upnp:rootdevice", "udp4", 1, "lan0,lo")
+	usn := interopTree.UDN + "::upnp:rootdevice upnp:rootdevice "
+	for _, want := range []string{
+		usn + "http://127.0.0.1:8080/desc.xml 127.0.0.1 lo ",
+		usn + "http://10.77.0.12:8080/desc.xml 10.77.0.12 lan0 ",
+	} {
+		if len(linesWith(got, want)) != 1 {
+			t.Errorf("want one answer %q; got:\n%s", want, strings.Join(got, "\n"))
+		}
+	}
+	if len(got) != 2 {
+		t.Errorf("%d answers, want 2:\n%s", len(got), strings.Join(got, "\n"))
 	}
 }
 

@@ -87,11 +87,15 @@ func roleAdvertise(ctx context.Context, args []string) int {
 	return 0
 }
 
-// roleSearch searches on lan0; args: target network mx. It prints one line
-// per response: USN ST LOCATION FROM INTERFACE BOOTID, then "done N".
+// roleSearch searches on lan0; args: target network mx [interfaces], with
+// interfaces comma-separated. It prints one line per response: USN ST
+// LOCATION FROM INTERFACE BOOTID, then "done N".
 func roleSearch(ctx context.Context, args []string) int {
 	mx, _ := strconv.Atoi(args[2])
 	c := &ssdp.Client{Interfaces: []string{"lan0"}, Network: args[1]}
+	if len(args) > 3 {
+		c.Interfaces = strings.Split(args[3], ",")
+	}
 	n := 0
 	for p, err := range c.Search(ctx, ssdp.SearchRequest{Target: args[0], MX: mx}) {
 		if err != nil {
