@@ -62,7 +62,8 @@ done:
 // See control_amd64.go. The same three comparisons as lineBlocks give, for
 // each block, a mask of its control characters and one of its colons, stored
 // at the block's place in m.ctl and m.colon (m.colon starts at byte 128).
-// With avx2 it reads 32 bytes at a time, then a last 16-byte block with SSE2.
+// With avx2 it reads 64 bytes at a time, then a last 32 bytes, then a last
+// 16-byte block with SSE2.
 TEXT ·markBlocks(SB), NOSPLIT, $0-25
 	MOVQ s_base+0(FP), SI
 	MOVQ s_len+8(FP), CX
@@ -84,10 +85,40 @@ TEXT ·markBlocks(SB), NOSPLIT, $0-25
 	VPBROADCASTQ X1, Y1
 	VPBROADCASTQ X2, Y2
 	VPBROADCASTQ X4, Y4
+	XORQ R8, R8 // DX/8: where the masks of the block at DX go
+	MOVQ CX, R9
+	ANDQ $~63, R9
+	JZ avx2one
+
+avx2two: // 64 bytes a step
+	VMOVDQU (SI)(DX*1), Y0
+	VMOVDQU 32(SI)(DX*1), Y6
+	VPMINUB Y1, Y0, Y3
+	VPCMPEQB Y0, Y3, Y3
+	VPCMPEQB Y2, Y0, Y5
+	VPOR Y5, Y3, Y3
+	VPMINUB Y1, Y6, Y7
+	VPCMPEQB Y6, Y7, Y7
+	VPCMPEQB Y2, Y6, Y5
+	VPOR Y5, Y7, Y7
+	VPCMPEQB Y4, Y0, Y0
+	VPCMPEQB Y4, Y6, Y6
+	VPMOVMSKB Y3, AX
+	VPMOVMSKB Y7, BX
+	MOVL AX, (DI)(R8*1)
+	MOVL BX, 4(DI)(R8*1)
+	VPMOVMSKB Y0, AX
+	VPMOVMSKB Y6, BX
+	MOVL AX, 128(DI)(R8*1)
+	MOVL BX, 132(DI)(R8*1)
+	ADDQ $64, DX
+	ADDQ $8, R8
+	CMPQ DX, R9
+	JLT avx2two
+
+avx2one: // a last 32 bytes, if there are
 	MOVQ CX, R9
 	ANDQ $~31, R9
-
-avx2loop:
 	CMPQ DX, R9
 	JGE avx2done
 	VMOVDQU (SI)(DX*1), Y0
@@ -98,12 +129,9 @@ avx2loop:
 	VPMOVMSKB Y3, BX
 	VPCMPEQB Y4, Y0, Y0
 	VPMOVMSKB Y0, AX
-	MOVQ DX, R8
-	SHRQ $3, R8
 	MOVL BX, (DI)(R8*1)
 	MOVL AX, 128(DI)(R8*1)
 	ADDQ $32, DX
-	JMP avx2loop
 
 avx2done:
 	// Clear the upper halves of the Y registers: SSE code after AVX code
