@@ -555,7 +555,7 @@ func (m *Message) parse(s string, extra []Header) ([]Header, error) {
 // extra are what parse would have made of s (FuzzParseFast checks this).
 //
 // It is faster because it first marks every control character and colon of
-// the datagram in two bitmaps (lineMarks, 32 bytes at a time with AVX2, 16
+// the datagram in two bitmaps (lineMarks, 64 bytes at a time with AVX2, 16
 // with SSE2, eight in portable Go), then finds each line's end and colon with
 // a few bit operations, and which known header a name is by hash. Datagrams
 // over fastMax bytes go to parse.
