@@ -585,6 +585,11 @@ func (m *Message) parseFast(s string, extra []Header) ([]Header, bool) {
 	}
 	var marks lineMarks
 	marks.mark(s)
+	// At most 64 control characters means at most 64 header lines, so the
+	// loop need not count them; more, rare in practice, goes to parse.
+	if ctls := bitCount(&marks.ctl); ctls > maxHeaderLines {
+		return nil, false
+	}
 	m.BootID, m.NextBootID, m.ConfigID = -1, -1, -1
 	var seen uint32 // known headers whose field is filled
 	// at returns s[i] and sub s[i:j], for indexes the loop has checked, without
@@ -593,7 +598,7 @@ func (m *Message) parseFast(s string, extra []Header) ([]Header, bool) {
 	base := unsafe.Pointer(unsafe.StringData(s))
 	at := func(i int) byte { return *(*byte)(unsafe.Add(base, i)) }
 	sub := func(i, j int) string { return unsafe.String((*byte)(unsafe.Add(base, i)), j-i) }
-	for lines := 0; pos < len(s); lines++ {
+	for pos < len(s) {
 		start := pos
 		end := next(&marks.ctl, pos, len(s))
 		colon := next(&marks.colon, pos, end)
@@ -602,7 +607,9 @@ func (m *Message) parseFast(s string, extra []Header) ([]Header, bool) {
 			pos = end
 		case at(end) == '\n':
 			pos = end + 1
-		case at(end) == '\r' && (end+1 == len(s) || at(end+1) == '\n'):
+		case at(end) == '\r' && end+1 == len(s):
+			pos = end + 1 // a CR ending the datagram
+		case at(end) == '\r' && at(end+1) == '\n':
 			pos = end + 2
 		default:
 			return extra, false // a tab, or a control character that is an error
@@ -612,7 +619,7 @@ func (m *Message) parseFast(s string, extra []Header) ([]Header, bool) {
 		}
 		// The line cannot be over maxHeaderLine (fastMax is not), so it is
 		// good if start < colon < end.
-		if lines == maxHeaderLines || uint(colon-start-1) >= uint(end-start-1) {
+		if uint(colon-start-1) >= uint(end-start-1) {
 			return extra, false
 		}
 		v := colon + 1
@@ -1172,6 +1179,15 @@ func (m *lineMarks) mark(s string) {
 			m.colon[i>>6&(fastMax/64-1)] |= 1 << (i & 63)
 		}
 	}
+}
+
+// bitCount returns how many bits of w are set.
+func bitCount(w *[fastMax / 64]uint64) int {
+	n := 0
+	for _, x := range w {
+		n += bits.OnesCount64(x)
+	}
+	return n
 }
 
 // next returns the index of the first bit set in w at or after i, or n if

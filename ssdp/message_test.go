@@ -420,6 +420,12 @@ var lenientTests = []struct {
 	in   string
 	want func(*ssdp.Message)
 }{
+	// A lone CR ending the datagram after an unknown header: the fast path
+	// once stepped past the end there and panicked.
+	{"CR ending the datagram after an unknown header", "M-SEARCH * HTTP/1.1\nX-Long-Name-1:\r",
+		func(m *ssdp.Message) { m.Kind, m.Extra = ssdp.KindSearch, []ssdp.Header{{Name: "X-Long-Name-1"}} }},
+	{"CR ending the datagram after a known header", "NOTIFY * HTTP/1.1\r\nNT: upnp:rootdevice\r",
+		func(m *ssdp.Message) { m.Kind, m.NT = ssdp.KindNotify, ssdp.RootDevice }},
 	{"trailing space after version", "NOTIFY * HTTP/1.1 \r\nNT: upnp:rootdevice\r\n\r\n",
 		func(m *ssdp.Message) { m.Kind, m.NT = ssdp.KindNotify, ssdp.RootDevice }},
 	{"trailing tab on status line", "HTTP/1.1 200 OK\t\r\nST: ssdp:all\r\n\r\n",
