@@ -142,7 +142,8 @@ func (r *Registry) logger() *slog.Logger {
 
 // Run listens and searches until ctx is done, then returns nil after every
 // subscription is closed. It returns an error at once when it cannot
-// listen (no usable interface, port 1900 unavailable).
+// listen (a named interface that does not exist, port 1900 unavailable);
+// when no interface is usable yet, it waits for one (see ssdp.Listener).
 func (r *Registry) Run(ctx context.Context) error {
 	c := r.client()
 	r.mu.Lock()

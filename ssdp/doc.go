@@ -17,7 +17,8 @@
 // (InterfacePoll) they re-read them, join the groups on interfaces and
 // addresses that appeared, leave those that went away, and a Server announces
 // itself where it appeared (with a new BOOTID, since it rejoined the
-// network). Started when no interface is usable yet, they wait for one.
+// network). Started when no interface is usable yet, they wait for one,
+// unless InterfacePoll is negative.
 // Listener.Subscribe gives the cache's changes; Listener.Notifications every
 // NOTIFY as it arrives.
 package ssdp

@@ -123,8 +123,9 @@ func (l *Listener) init() {
 }
 
 // Subscribe returns a channel of cache events with room for size events
-// (minimum 16) and a function that ends the subscription and closes the channel.
-// Events that find the channel full are dropped and counted in Dropped.
+// (minimum 16) and a function that ends the subscription and closes the channel,
+// as ListenAndServe does when its context ends. Events that find the channel
+// full are dropped and counted in Dropped.
 func (l *Listener) Subscribe(size int) (<-chan Event, func()) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -152,7 +153,8 @@ func (l *Listener) Subscribe(size int) (<-chan Event, func()) {
 // track of devices wants. The channel has room for size packets (minimum
 // 16); packets that find it full are dropped and counted in Dropped. The
 // function ends the subscription and closes the channel, as ListenAndServe
-// does when it returns. Packets given to Observe are not sent here.
+// does when its context ends (not when it fails to start). Packets given to
+// Observe are not sent here.
 func (l *Listener) Notifications(size int) (<-chan *Packet, func()) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -46,7 +46,9 @@ var interopTree = ssdp.Device{
 
 // roleAdvertise serves interopTree on lan0 until stopped; args: [poll
 // [interfaces]] with interfaces comma-separated, or "all" for the default.
-// It prints "ready" once it answers searches and "stopped" after byebye.
+// It prints "ready" 300 ms after starting unless ListenAndServe failed by
+// then (it may still be waiting for an interface), and "stopped" after
+// byebye.
 func roleAdvertise(ctx context.Context, args []string) int {
 	s := &ssdp.Server{
 		Devices:    []ssdp.Device{interopTree},

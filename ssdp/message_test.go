@@ -926,20 +926,25 @@ func TestParseAllocsFallback(t *testing.T) {
 }
 
 // TestParseAllocsManyExtra checks that any number of unknown headers costs
-// one allocation beyond Parse's own, on the fast path and on the general one
-// (a space before the colon takes the general parser).
+// one allocation beyond Parse's own, on the fast path (LF line ends keep 60
+// headers under its 64 control characters) and on the general one (a space
+// before the colon takes it).
 func TestParseAllocsManyExtra(t *testing.T) {
 	if testing.CoverMode() != "" {
 		t.Skip("coverage instrumentation changes allocations")
 	}
 	for _, sep := range []string{": ", " : "} {
-		for _, k := range []int{5, 9, 20, 63} {
-			var b strings.Builder
-			b.WriteString("NOTIFY * HTTP/1.1\r\nNT: upnp:rootdevice\r\n")
-			for i := range k {
-				fmt.Fprintf(&b, "X-%d%s%d\r\n", i, sep, i)
+		for _, k := range []int{5, 9, 20, 60} {
+			eol := "\n"
+			if sep == " : " {
+				eol = "\r\n"
 			}
-			b.WriteString("\r\n")
+			var b strings.Builder
+			b.WriteString("NOTIFY * HTTP/1.1" + eol + "NT: upnp:rootdevice" + eol)
+			for i := range k {
+				fmt.Fprintf(&b, "X-%d%s%d%s", i, sep, i, eol)
+			}
+			b.WriteString(eol)
 			data := []byte(b.String())
 			if m := mustParseMsg(t, data); len(m.Extra) != k || m.NT != "upnp:rootdevice" {
 				t.Fatalf("%d headers %q: Extra has %d, NT %q", k, sep, len(m.Extra), m.NT)

@@ -366,3 +366,21 @@ func TestParseLong(t *testing.T) {
 		}
 	}
 }
+
+// TestParseFastManyHeaders checks the fast path's line limit: 60 unknown
+// headers with LF line ends (63 control characters) take it, as
+// TestParseAllocsManyExtra assumes; with CRLF they have too many control
+// characters and go to parse.
+func TestParseFastManyHeaders(t *testing.T) {
+	for _, eol := range []string{"\n", "\r\n"} {
+		s := "NOTIFY * HTTP/1.1" + eol + "NT: upnp:rootdevice" + eol
+		for i := range 60 {
+			s += "X-" + strconv.Itoa(i) + ": " + strconv.Itoa(i) + eol
+		}
+		s += eol
+		extra, ok := new(Message).parseFast(s, nil)
+		if want := eol == "\n"; ok != want || ok && len(extra) != 60 {
+			t.Errorf("line ends %q: parseFast ok = %v with %d headers, want ok = %v", eol, ok, len(extra), want)
+		}
+	}
+}

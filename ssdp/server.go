@@ -130,11 +130,14 @@ type Server struct {
 	sets     [][]notification
 	timers   map[clock.Timer]struct{}
 	started  bool // the first announcement has been scheduled
-	limiter  limiter
-	pending  atomic.Int64
-	wg       sync.WaitGroup
-	stats    serverStats
-	done     chan struct{}
+	// announced: an ssdp:alive has gone out on some address; until then an
+	// interface that appears is a first join, not a rejoin (no new BOOTID)
+	announced bool
+	limiter   limiter
+	pending   atomic.Int64
+	wg        sync.WaitGroup
+	stats     serverStats
+	done      chan struct{}
 }
 
 // ServerStats counts what a Server did with the searches it received.
@@ -187,9 +190,11 @@ func (s *Server) serverHeader() string {
 // returns nil) or Shutdown is called (then it returns ErrServerClosed). It
 // returns an error at once when the configuration is invalid or a named
 // interface does not exist. When no interface is usable yet (all down, or
-// none with an address), it waits for one, announcing as soon as it appears,
-// as it does for interfaces that come up later; with InterfacePoll negative
-// it returns ErrNoInterface instead.
+// none with an address in the served families), it waits for one and
+// announces as soon as it appears, with the BOOTID it started with; with
+// InterfacePoll negative it returns ErrNoInterface instead. An interface or
+// address that appears after the first announcement is a rejoin: the server
+// announces it with the next BOOTID (UDA 1.2.4).
 func (s *Server) ListenAndServe(ctx context.Context) error {
 	if err := s.start(); err != nil {
 		return err
@@ -275,7 +280,7 @@ func (s *Server) start() error {
 		return err
 	}
 	s.mu.Lock()
-	if len(s.links) == 0 {
+	if !s.hasAddress() {
 		if s.poll() < 0 {
 			s.mu.Unlock()
 			s.closeConns()
@@ -397,6 +402,12 @@ func (s *Server) refreshLinks() error {
 		return nil
 	}
 	s.logger().Debug("ssdp: interfaces changed", "changed", linkNames(changed), "lost", linkNames(lost), "kept", linkNames(kept))
+	if !s.announced {
+		// The first interface with an address: a first join, announced
+		// with the BOOTID the server started with.
+		s.scheduleAnnounce(s.repeat())
+		return nil
+	}
 	// Announce the change: byebye where an address went away, update on the
 	// links that stay, then a fresh boot everywhere.
 	for _, l := range lost {
@@ -457,6 +468,21 @@ func (s *Server) announceOnce() {
 	for _, l := range s.links {
 		s.sendSet(l, Alive, 0)
 	}
+	s.announced = s.announced || s.hasAddress()
+}
+
+// hasAddress reports whether some link has an address in a family the
+// server serves, so that an announcement reaches somewhere; s.mu held or
+// not yet shared.
+func (s *Server) hasAddress() bool {
+	for _, l := range s.links {
+		for _, c := range s.conns {
+			if len(l.prefixes(c.v6)) > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // SetConfigID records that the descriptions changed and announces the new

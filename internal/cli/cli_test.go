@@ -140,10 +140,20 @@ func TestListenCommand(t *testing.T) {
 	defer pc.Close()
 	byebye := "NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nNT: upnp:rootdevice\r\nNTS: ssdp:byebye\r\n" +
 		"USN: uuid:feed0000-0000-4000-8000-000000000001::upnp:rootdevice\r\n\r\n"
-	if _, err := pc.WriteTo([]byte(byebye), &net.UDPAddr{IP: net.IPv4(239, 255, 255, 250), Port: 1900}); err != nil {
-		t.Fatal(err)
+	// Every 100 ms until listen ends, in case it joined the group late.
+	var code int
+	for resend := time.NewTicker(100 * time.Millisecond); ; <-resend.C {
+		if _, err := pc.WriteTo([]byte(byebye), &net.UDPAddr{IP: net.IPv4(239, 255, 255, 250), Port: 1900}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case code = <-done:
+		default:
+			continue
+		}
+		resend.Stop()
+		break
 	}
-	code := <-done
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, e.String())
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/netip"
 
 	"github.com/seedb72249f9/upnp/ssdp"
@@ -137,7 +138,9 @@ func runListen(ctx context.Context, e *env, args []string) error {
 	}
 	// Every NOTIFY as it arrives, not the cache's view of them: a byebye from
 	// a device announced before listen started is shown too.
-	l := &ssdp.Listener{Interfaces: nf.ifaces, Network: network}
+	// Info on stderr: the one line saying it waits for a usable interface.
+	l := &ssdp.Listener{Interfaces: nf.ifaces, Network: network,
+		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
 	notes, stop := l.Notifications(1024)
 	defer stop()
 	errc := make(chan error, 1)
