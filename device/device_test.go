@@ -339,4 +339,12 @@ func TestBootIDFile(t *testing.T) {
 			t.Fatalf("BOOTID %d, want %d", got, want)
 		}
 	}
+	// A BOOTID taken at run time (an interface came back) is kept too.
+	s := &device.Server{Device: binarylight.New("b", lightUDN), BootIDFile: path}
+	if err := device.SaveBootID(s, 57); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := device.NextBootID(s); err != nil || got != 58 {
+		t.Fatalf("after a run-time BOOTID 57 the next start takes %d (%v), want 58", got, err)
+	}
 }

@@ -44,8 +44,10 @@ type Server struct {
 	// Port is the HTTP port; zero means one the system picks.
 	Port int
 	// BootIDFile, when set, is a file where BOOTID.UPNP.ORG is kept so that it
-	// grows across restarts; zero means the start time in seconds is used,
-	// which also grows, except between two starts in the same second.
+	// grows across restarts: written at start and whenever the BOOTID moves on
+	// at run time (an interface came back); zero means the start time in
+	// seconds is used, which also grows, except between two starts in the same
+	// second.
 	BootIDFile string
 	// Product is the product token of SERVER headers ("name/version"); zero
 	// means "upnp-go/0.1".
@@ -369,6 +371,11 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	adv.Interfaces = s.Interfaces
 	adv.Network = map[string]string{"4": "udp4", "6": "udp6"}[s.Network]
 	adv.BootID = bootID
+	adv.BootIDChanged = func(id int32) {
+		if err := s.saveBootID(id); err != nil {
+			s.logger().Warn("device: saving the new BOOTID", "err", err)
+		}
+	}
 	adv.ConfigID = s.configID
 	adv.Product = s.product()
 	s.mu.Lock()
@@ -593,10 +600,23 @@ func (s *Server) nextBootID() (int32, error) {
 	if id == 0 {
 		id = 1
 	}
-	if err := os.WriteFile(s.BootIDFile, []byte(strconv.FormatInt(id, 10)+"\n"), 0o644); err != nil {
-		return 0, fmt.Errorf("device: BOOTID: %w", err)
+	if err := s.saveBootID(int32(id)); err != nil {
+		return 0, err
 	}
 	return int32(id), nil
+}
+
+// saveBootID writes id to BootIDFile, if there is one: at start, and each
+// time the SSDP server moves to a new BOOTID at run time (an interface came
+// back), so that the next start announces a larger one than any announced.
+func (s *Server) saveBootID(id int32) error {
+	if s.BootIDFile == "" {
+		return nil
+	}
+	if err := os.WriteFile(s.BootIDFile, []byte(strconv.FormatInt(int64(id), 10)+"\n"), 0o644); err != nil {
+		return fmt.Errorf("device: BOOTID: %w", err)
+	}
+	return nil
 }
 
 // ssdpTree gives package ssdp what it advertises of the tree.

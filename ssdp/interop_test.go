@@ -315,6 +315,10 @@ func TestInterfaceComesUp(t *testing.T) {
 	if err := listener.WaitForLine(ctx, "rebooted "+interopTree.UDN+" "+loc+" ssdp:alive boot=12"); err != nil {
 		t.Fatalf("no alive with a new BOOTID after the link came back: %v\n%s", err, strings.Join(listener.Lines(), "\n"))
 	}
+	// BootIDChanged told the program once, for the rejoin only.
+	if got := linesWith(adv.Lines(), "bootid changed to"); len(got) != 1 || got[0] != "bootid changed to 12" {
+		t.Errorf("BootIDChanged calls: %q, want one, with 12", got)
+	}
 }
 
 // TestSearchSeveralInterfaces: one search on two interfaces finds the device

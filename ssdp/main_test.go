@@ -58,6 +58,7 @@ func roleAdvertise(ctx context.Context, args []string) int {
 		ConfigID:   2,
 		Logger:     slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
+	s.BootIDChanged = func(id int32) { fmt.Println("bootid changed to", id) }
 	if len(args) > 0 {
 		d, err := time.ParseDuration(args[0])
 		if err != nil {

@@ -114,6 +114,13 @@ type Server struct {
 	// InterfacePoll is how often interfaces and addresses are re-read; zero
 	// means 5 s, negative means never.
 	InterfacePoll time.Duration
+	// BootIDChanged, when set, is called with the new BOOTID.UPNP.ORG when
+	// the server moves to it (it rejoined the network: an interface or
+	// address appeared again, UDA 1.2.4), before any message carries it. A
+	// device that keeps its BOOTID across restarts saves it here, so that
+	// the next start announces a larger one. It runs with the server's lock
+	// held and must not call the Server's methods.
+	BootIDChanged func(bootID int32)
 	// Logger receives debug lines about dropped input; nil means none.
 	Logger *slog.Logger
 
@@ -410,6 +417,9 @@ func (s *Server) refreshLinks() error {
 	}
 	// Announce the change: byebye where an address went away, update on the
 	// links that stay, then a fresh boot everywhere.
+	if s.BootIDChanged != nil {
+		s.BootIDChanged(s.bootID + 1)
+	}
 	for _, l := range lost {
 		s.sendSet(l, ByeBye, 0)
 	}
