@@ -384,3 +384,33 @@ func TestParseFastManyHeaders(t *testing.T) {
 		}
 	}
 }
+
+// FuzzTokenName checks tokenName, which reads words, against isToken, at
+// every position of a name in a datagram, the end included.
+func FuzzTokenName(f *testing.F) {
+	for _, n := range []string{"OPT", "01-NLS", "X-User-Agent", "Content-Length", "X_Y", "a.b", "é", "A B", "x:y", "SECURELOCATION.UPNP.ORG"} {
+		f.Add(n, "rest: of the line\r\n")
+	}
+	f.Fuzz(func(t *testing.T, name, rest string) {
+		for _, s := range []string{name + rest, name, "HTTP/1.1 200 OK\r\n" + name + rest} {
+			start := strings.Index(s, name)
+			if got, want := tokenName(s, start, start+len(name)), isToken(name); got != want {
+				t.Fatalf("tokenName(%q in %q) = %v, isToken says %v", name, s, got, want)
+			}
+		}
+	})
+}
+
+// TestNameWord checks nameWord byte by byte at each position of a word.
+func TestNameWord(t *testing.T) {
+	for c := range 256 {
+		want := 'a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.'
+		for i := range 8 {
+			w := ones * uint64('a')
+			w = w&^(0xff<<(8*i)) | uint64(c)<<(8*i)
+			if got := nameWord(w); got != want {
+				t.Fatalf("nameWord with byte %#x at %d = %v, want %v", c, i, got, want)
+			}
+		}
+	}
+}
