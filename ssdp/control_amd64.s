@@ -2,6 +2,19 @@
 
 #include "textflag.h"
 
+// CONSTANTS fills X1 with 0x1f, X2 with 0x7f and X4 with ':' in every byte
+// (AX is clobbered): what both routines compare each 16-byte block against.
+#define CONSTANTS \
+	MOVQ $0x1f1f1f1f1f1f1f1f, AX \
+	MOVQ AX, X1 \
+	PUNPCKLQDQ X1, X1 \
+	MOVQ $0x7f7f7f7f7f7f7f7f, AX \
+	MOVQ AX, X2 \
+	PUNPCKLQDQ X2, X2 \
+	MOVQ $0x3a3a3a3a3a3a3a3a, AX \
+	MOVQ AX, X4 \
+	PUNPCKLQDQ X4, X4
+
 // func lineBlocks(s string) (ctl, colon int)
 //
 // See control_amd64.go. SSE2 only: PMINUB against 0x1f and PCMPEQB find the
@@ -10,15 +23,7 @@ TEXT ·lineBlocks(SB), NOSPLIT, $0-32
 	MOVQ s_base+0(FP), SI
 	MOVQ s_len+8(FP), CX
 	ANDQ $~15, CX
-	MOVQ $0x1f1f1f1f1f1f1f1f, AX
-	MOVQ AX, X1
-	PUNPCKLQDQ X1, X1
-	MOVQ $0x7f7f7f7f7f7f7f7f, AX
-	MOVQ AX, X2
-	PUNPCKLQDQ X2, X2
-	MOVQ $0x3a3a3a3a3a3a3a3a, AX
-	MOVQ AX, X4
-	PUNPCKLQDQ X4, X4
+	CONSTANTS
 	MOVQ $-1, R8
 	XORQ DX, DX
 
@@ -70,15 +75,7 @@ TEXT ·markBlocks(SB), NOSPLIT, $0-25
 	MOVQ m+16(FP), DI
 	ANDQ $~15, CX
 	XORQ DX, DX
-	MOVQ $0x1f1f1f1f1f1f1f1f, AX
-	MOVQ AX, X1
-	PUNPCKLQDQ X1, X1
-	MOVQ $0x7f7f7f7f7f7f7f7f, AX
-	MOVQ AX, X2
-	PUNPCKLQDQ X2, X2
-	MOVQ $0x3a3a3a3a3a3a3a3a, AX
-	MOVQ AX, X4
-	PUNPCKLQDQ X4, X4
+	CONSTANTS
 	CMPB avx2+24(FP), $0
 	JEQ sse2
 

@@ -110,20 +110,33 @@ func TestSearchLoopback(t *testing.T) {
 	}
 }
 
+// startListener runs a Listener on lo over IPv4 until the test ends and
+// returns it with a subscription to its cache events.
+func startListener(t *testing.T) (*ssdp.Listener, <-chan ssdp.Event) {
+	t.Helper()
+	l := &ssdp.Listener{Interfaces: []string{"lo"}, Network: "udp4"}
+	events, stop := l.Subscribe(256)
+	t.Cleanup(stop)
+	ctx, cancel := context.WithCancel(context.Background())
+	lerr := make(chan error, 1)
+	go func() { lerr <- l.ListenAndServe(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-lerr; err != nil {
+			t.Errorf("Listener: %v", err)
+		}
+	})
+	time.Sleep(100 * time.Millisecond) // let the listener join before the first alive
+	return l, events
+}
+
 // TestListenerSeesLifecycle: a Listener sees the whole alive set, then a
 // byebye for every USN when the server shuts down.
 func TestListenerSeesLifecycle(t *testing.T) {
 	if !netlab.Isolate(t) {
 		return
 	}
-	l := &ssdp.Listener{Interfaces: []string{"lo"}, Network: "udp4"}
-	events, stop := l.Subscribe(256)
-	defer stop()
-	ctx, cancel := context.WithCancel(context.Background())
-	lerr := make(chan error, 1)
-	go func() { lerr <- l.ListenAndServe(ctx) }()
-	defer func() { cancel(); <-lerr }()
-	time.Sleep(100 * time.Millisecond) // let the listener join before the first alive
+	l, events := startListener(t)
 
 	s := newServer()
 	sctx, scancel := context.WithCancel(context.Background())
@@ -269,14 +282,7 @@ func TestSearchPort(t *testing.T) {
 		t.Errorf("SearchPort 1901: %v, want an error", err)
 	}
 
-	l := &ssdp.Listener{Interfaces: []string{"lo"}, Network: "udp4"}
-	events, stop := l.Subscribe(256)
-	defer stop()
-	ctx, cancel := context.WithCancel(context.Background())
-	lerr := make(chan error, 1)
-	go func() { lerr <- l.ListenAndServe(ctx) }()
-	defer func() { cancel(); <-lerr }()
-	time.Sleep(100 * time.Millisecond) // let the listener join before the first alive
+	_, events := startListener(t)
 
 	s := newServer()
 	s.SearchPort = 50321

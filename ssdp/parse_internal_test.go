@@ -16,17 +16,7 @@ import (
 // Message. It is seeded with the real packets, which parseFast must all
 // accept, and with FuzzParse's corpus, which holds many malformed datagrams.
 func FuzzParseFast(f *testing.F) {
-	packets, err := filepath.Glob("testdata/packets/*")
-	if err != nil || len(packets) == 0 {
-		f.Fatalf("no packets: %v", err)
-	}
-	for _, name := range packets {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	addPackets(f)
 	corpus, _ := filepath.Glob("testdata/fuzz/FuzzParse/*")
 	for _, name := range corpus {
 		b, err := os.ReadFile(name)
@@ -210,14 +200,7 @@ func TestBlockSizes(t *testing.T) {
 // FuzzLineBlocks checks lineBlocks, in assembly on amd64, against lineBlocksGo
 // and both against a byte-by-byte reading of the same contract.
 func FuzzLineBlocks(f *testing.F) {
-	packets, _ := filepath.Glob("testdata/packets/*")
-	for _, name := range packets {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	addPackets(f)
 	f.Add([]byte("0123456789abcde:\x7f"))
 	f.Add([]byte("0123456789abcdef0123456:89abcde\x1f"))
 	f.Add([]byte("\x80\x9f\xff\xfe 0123456789abcdef ~\x7f"))
@@ -257,14 +240,7 @@ func FuzzMarks(f *testing.F) {
 	if off := unsafe.Offsetof(lineMarks{}.colon); off != 128 {
 		f.Fatalf("lineMarks.colon is at byte %d; the assembly expects 128", off)
 	}
-	packets, _ := filepath.Glob("testdata/packets/*")
-	for _, name := range packets {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	addPackets(f)
 	f.Add([]byte(strings.Repeat("0123456789abcde:\x7f", 70)))
 	f.Add([]byte("\x80\x9f\xff\xfe 0123456789abcdef ~\x7f\x1f:\x20\x00"))
 	variants := markVariants()
@@ -412,5 +388,20 @@ func TestNameWord(t *testing.T) {
 				t.Fatalf("nameWord with byte %#x at %d = %v, want %v", c, i, got, want)
 			}
 		}
+	}
+}
+
+// addPackets seeds f with the real datagrams in testdata/packets.
+func addPackets(f *testing.F) {
+	packets, err := filepath.Glob("testdata/packets/*")
+	if err != nil || len(packets) == 0 {
+		f.Fatalf("no packets: %v", err)
+	}
+	for _, name := range packets {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
 	}
 }
