@@ -587,7 +587,7 @@ func (m *Message) parseFast(s string, extra []Header) ([]Header, bool) {
 	marks.mark(s)
 	// At most 64 control characters means at most 64 header lines, so the
 	// loop need not count them; more, rare in practice, goes to parse.
-	if ctls := bitCount(&marks.ctl); ctls > maxHeaderLines {
+	if ctls := bitCount(marks.ctl[:(len(s)+63)/64]); ctls > maxHeaderLines {
 		return nil, false
 	}
 	m.BootID, m.NextBootID, m.ConfigID = -1, -1, -1
@@ -1213,7 +1213,7 @@ func (m *lineMarks) mark(s string) {
 }
 
 // bitCount returns how many bits of w are set.
-func bitCount(w *[fastMax / 64]uint64) int {
+func bitCount(w []uint64) int {
 	n := 0
 	for _, x := range w {
 		n += bits.OnesCount64(x)
