@@ -15,6 +15,19 @@
 	MOVQ AX, X4 \
 	PUNPCKLQDQ X4, X4
 
+// CONTROLS16 loads the 16 bytes at SI+DX into X0 and sets bit i of BX when
+// byte i is a control character: below 0x20 (PMINUB against 0x1f, then
+// PCMPEQB) or 0x7f. X3 and X5 are clobbered.
+#define CONTROLS16 \
+	MOVOU (SI)(DX*1), X0 \
+	MOVOU X0, X3 \
+	PMINUB X1, X3 \
+	PCMPEQB X0, X3 \
+	MOVOU X0, X5 \
+	PCMPEQB X2, X5 \
+	POR X5, X3 \
+	PMOVMSKB X3, BX
+
 // func lineBlocks(s string) (ctl, colon int)
 //
 // See control_amd64.go. SSE2 only: PMINUB against 0x1f and PCMPEQB find the
@@ -30,14 +43,7 @@ TEXT ·lineBlocks(SB), NOSPLIT, $0-32
 loop:
 	CMPQ DX, CX
 	JGE done
-	MOVOU (SI)(DX*1), X0
-	MOVOU X0, X3
-	PMINUB X1, X3
-	PCMPEQB X0, X3
-	MOVOU X0, X5
-	PCMPEQB X2, X5
-	POR X5, X3
-	PMOVMSKB X3, BX
+	CONTROLS16
 	TESTQ R8, R8
 	JGE control
 	PCMPEQB X4, X0
@@ -138,14 +144,7 @@ avx2done:
 sse2:
 	CMPQ DX, CX
 	JGE done16
-	MOVOU (SI)(DX*1), X0
-	MOVOU X0, X3
-	PMINUB X1, X3
-	PCMPEQB X0, X3
-	MOVOU X0, X5
-	PCMPEQB X2, X5
-	POR X5, X3
-	PMOVMSKB X3, BX
+	CONTROLS16
 	PCMPEQB X4, X0
 	PMOVMSKB X0, AX
 	MOVQ DX, R8

@@ -93,8 +93,8 @@ type Listener struct {
 	mu      sync.Mutex
 	entries map[string]*Entry
 	perHost map[netip.Addr]int
-	subs    map[*subscription]struct{}
-	notes   map[*noteSubscription]struct{}
+	subs    queues[Event]   // Subscribe's
+	notes   queues[*Packet] // Notifications'
 	sweep   clock.Timer
 	sweepAt time.Time
 	links   map[int]*link
@@ -103,21 +103,55 @@ type Listener struct {
 	wg      sync.WaitGroup
 }
 
-type subscription struct {
-	ch      chan Event
-	dropped uint64
+// queues are the subscribers' bounded channels of one kind; the Listener's
+// mutex guards them.
+type queues[T any] map[chan T]struct{}
+
+// add makes a queue with room for size values (minimum 16) and returns it
+// with the function that ends it; mu, which the caller holds now, guards q.
+func (q queues[T]) add(mu *sync.Mutex, size int) (<-chan T, func()) {
+	ch := make(chan T, max(size, 16))
+	q[ch] = struct{}{}
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if _, ok := q[ch]; ok { // ListenAndServe may have closed it already
+				delete(q, ch)
+				close(ch)
+			}
+		})
+	}
 }
 
-type noteSubscription struct {
-	ch chan *Packet
+// send offers v to every queue without waiting and returns how many were
+// full.
+func (q queues[T]) send(v T) (dropped uint64) {
+	for ch := range q {
+		select {
+		case ch <- v:
+		default:
+			dropped++
+		}
+	}
+	return dropped
+}
+
+// closeAll ends every queue.
+func (q queues[T]) closeAll() {
+	for ch := range q {
+		delete(q, ch)
+		close(ch)
+	}
 }
 
 func (l *Listener) init() {
 	if l.entries == nil {
 		l.entries = map[string]*Entry{}
 		l.perHost = map[netip.Addr]int{}
-		l.subs = map[*subscription]struct{}{}
-		l.notes = map[*noteSubscription]struct{}{}
+		l.subs = queues[Event]{}
+		l.notes = queues[*Packet]{}
 		l.clock = clock.Or(l.clock)
 	}
 }
@@ -130,19 +164,7 @@ func (l *Listener) Subscribe(size int) (<-chan Event, func()) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.init()
-	s := &subscription{ch: make(chan Event, max(size, 16))}
-	l.subs[s] = struct{}{}
-	var once sync.Once
-	return s.ch, func() {
-		once.Do(func() {
-			l.mu.Lock()
-			defer l.mu.Unlock()
-			if _, ok := l.subs[s]; ok { // ListenAndServe may have closed it already
-				delete(l.subs, s)
-				close(s.ch)
-			}
-		})
-	}
+	return l.subs.add(&l.mu, size)
 }
 
 // Notifications returns a channel of every NOTIFY the Listener reads from its
@@ -159,19 +181,7 @@ func (l *Listener) Notifications(size int) (<-chan *Packet, func()) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.init()
-	s := &noteSubscription{ch: make(chan *Packet, max(size, 16))}
-	l.notes[s] = struct{}{}
-	var once sync.Once
-	return s.ch, func() {
-		once.Do(func() {
-			l.mu.Lock()
-			defer l.mu.Unlock()
-			if _, ok := l.notes[s]; ok {
-				delete(l.notes, s)
-				close(s.ch)
-			}
-		})
-	}
+	return l.notes.add(&l.mu, size)
 }
 
 // Dropped returns how many events and notifications were dropped for slow
@@ -341,14 +351,7 @@ func (l *Listener) remove(e *Entry) {
 }
 
 func (l *Listener) publish(ev Event) {
-	for s := range l.subs {
-		select {
-		case s.ch <- ev:
-		default:
-			s.dropped++
-			l.dropped++
-		}
-	}
+	l.dropped += l.subs.send(ev)
 }
 
 // schedule makes sure an expiry sweep runs no later than at; l.mu held.
@@ -445,14 +448,8 @@ func (l *Listener) ListenAndServe(ctx context.Context) error {
 				l.sweep.Stop()
 				l.sweep = nil
 			}
-			for s := range l.subs {
-				delete(l.subs, s)
-				close(s.ch)
-			}
-			for s := range l.notes {
-				delete(l.notes, s)
-				close(s.ch)
-			}
+			l.subs.closeAll()
+			l.notes.closeAll()
 			l.mu.Unlock()
 			return nil
 		case <-tick:
@@ -534,13 +531,7 @@ func (l *Listener) readLoop(c *conn) {
 			l.mu.Unlock()
 			continue // an interface we do not listen on
 		}
-		for s := range l.notes {
-			select {
-			case s.ch <- p:
-			default:
-				l.dropped++
-			}
-		}
+		l.dropped += l.notes.send(p)
 		l.observe(p)
 		l.mu.Unlock()
 	}

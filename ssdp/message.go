@@ -256,8 +256,15 @@ const (
 	numKnownHeaders
 )
 
+// stringField returns the string field at offset off of m, an entry of
+// stringFields.
+func (m *Message) stringField(off uintptr) *string {
+	return (*string)(unsafe.Add(unsafe.Pointer(m), off))
+}
+
 // stringFields holds, for each known header whose field is a string, that
-// field's offset in a Message; 0 for the others.
+// field's offset in a Message; 0 for the others. set and parseFast fill the
+// string fields through it.
 var stringFields = [32]uintptr{
 	hHost:     unsafe.Offsetof(Message{}.Host),
 	hNT:       unsafe.Offsetof(Message{}.NT),
@@ -319,9 +326,7 @@ func wordHeader(name string) int {
 	if int(h.n) != n {
 		return -1
 	}
-	var b [8]byte
-	copy(b[:], name)
-	if (binary.LittleEndian.Uint64(b[:])|fold)&h.mask != h.key || n > 8 && !foldEqual(name[8:], h.rest) {
+	if (firstWord(name)|fold)&h.mask != h.key || n > 8 && !foldEqual(name[8:], h.rest) {
 		return -1
 	}
 	return int(h.id)
@@ -353,15 +358,21 @@ type headerSlot struct {
 var headerSlots = func() (t [32]headerSlot) { // 32: see slotOf
 	for id, name := range knownHeaderNames {
 		h := &t[slotOf(len(name), name[0], name[len(name)-1])]
-		var b [8]byte
-		copy(b[:], strings.ToLower(name))
 		h.mask = lowBytes(min(len(name), 8))
-		h.key = (binary.LittleEndian.Uint64(b[:]) | fold) & h.mask
+		h.key = (firstWord(strings.ToLower(name)) | fold) & h.mask
 		h.rest = strings.ToLower(name[min(len(name), 8):])
 		h.n, h.id = uint8(len(name)), int8(id)
 	}
 	return t
 }()
+
+// firstWord returns the first eight bytes of s as a little-endian number,
+// zero-padded when s is shorter.
+func firstWord(s string) uint64 {
+	var b [8]byte
+	copy(b[:], s)
+	return binary.LittleEndian.Uint64(b[:])
+}
 
 // fold is bit 5 of every byte of a word.
 const fold = ones * 0x20
@@ -646,7 +657,7 @@ func (m *Message) parseFast(s string, extra []Header) ([]Header, bool) {
 		switch {
 		case id >= 0 && seen&bit == 0 && stringFields[id&31] != 0 && value != "":
 			// The usual case, without a call to set.
-			*(*string)(unsafe.Add(unsafe.Pointer(m), stringFields[id&31])) = value
+			*m.stringField(stringFields[id&31]) = value
 			seen |= bit
 		case id >= 0 && seen&bit == 0 && m.set(id, value):
 			seen |= bit
@@ -851,33 +862,13 @@ func (m *Message) set(id int, v string) bool {
 	if v == "" {
 		return false
 	}
+	if off := stringFields[id]; off != 0 {
+		*m.stringField(off) = v
+		return true
+	}
 	var n int
 	var ok bool
 	switch id {
-	case hHost:
-		m.Host = v
-	case hNT:
-		m.NT = v
-	case hNTS:
-		m.NTS = v
-	case hST:
-		m.ST = v
-	case hUSN:
-		m.USN = v
-	case hLocation:
-		m.Location = v
-	case hServer:
-		m.Server = v
-	case hAgent:
-		m.Agent = v
-	case hMAN:
-		m.MAN = v
-	case hDate:
-		m.Date = v
-	case hCPFN:
-		m.CPFN = v
-	case hCPUUID:
-		m.CPUUID = v
 	case hCacheControl:
 		n, ok = maxAge(v)
 		if ok = ok && n > 0; ok {
@@ -1177,13 +1168,10 @@ func checkHeader(name, v string) error {
 // and 7, "NOTIFY * HTTP/1.1" at 0, 8 and 9, "M-SEARCH * HTTP/1.1" at 0, 8 and
 // 11.
 var (
-	startResponse = [2]uint64{word("HTTP/1.1 200 OK", 0), word("HTTP/1.1 200 OK", 7)}
-	startNotify   = [3]uint64{word("NOTIFY * HTTP/1.1", 0), word("NOTIFY * HTTP/1.1", 8), word("NOTIFY * HTTP/1.1", 9)}
-	startSearch   = [3]uint64{word("M-SEARCH * HTTP/1.1", 0), word("M-SEARCH * HTTP/1.1", 8), word("M-SEARCH * HTTP/1.1", 11)}
+	startResponse = [2]uint64{load64("HTTP/1.1 200 OK", 0), load64("HTTP/1.1 200 OK", 7)}
+	startNotify   = [3]uint64{load64("NOTIFY * HTTP/1.1", 0), load64("NOTIFY * HTTP/1.1", 8), load64("NOTIFY * HTTP/1.1", 9)}
+	startSearch   = [3]uint64{load64("M-SEARCH * HTTP/1.1", 0), load64("M-SEARCH * HTTP/1.1", 8), load64("M-SEARCH * HTTP/1.1", 11)}
 )
-
-// word returns s[i:i+8] as a little-endian number.
-func word(s string, i int) uint64 { return binary.LittleEndian.Uint64([]byte(s[i : i+8])) }
 
 // fastMax is the longest datagram parseFast reads; longer ones, rare in
 // practice, go to parse. It may not be over maxHeaderLine.
