@@ -315,18 +315,22 @@ func knownHeader(name string) int {
 
 // wordHeader is knownHeader for a name without control characters, comparing
 // words instead of bytes: the name's length and first and last bytes pick
-// the one known header it can be (see slotOf); then its first eight bytes,
-// case-folded, are compared as one word, and the rest byte by byte.
+// the one known header it can be (see slotOf); then the name is compared,
+// case-folded, a word at a time (see headerSlot.match).
 func wordHeader(name string) int {
 	n := len(name)
 	if n < 2 || n > 24 {
 		return -1
 	}
 	h := &headerSlots[slotOf(n, name[0], name[n-1])]
-	if int(h.n) != n {
-		return -1
+	var last, mid uint64
+	if n > 8 {
+		last = load64(name, n-8)
 	}
-	if (firstWord(name)|fold)&h.mask != h.key || n > 8 && !foldEqual(name[8:], h.rest) {
+	if n > 16 {
+		mid = load64(name, 8)
+	}
+	if !h.match(n, firstWord(name), last, mid) {
 		return -1
 	}
 	return int(h.id)
@@ -339,13 +343,24 @@ func slotOf(n int, first, last byte) int {
 	return (n*14 + int(first|0x20)<<1 ^ int(last|0x20)) & 31
 }
 
-// A headerSlot is one known header's entry in headerSlots.
+// A headerSlot is one known header's entry in headerSlots. Its words are
+// parts of the name, in lower case, with bit 5 of every byte set.
 type headerSlot struct {
-	key  uint64 // the name's first eight bytes with bit 5 set (a shorter name: zero-padded after that)
-	mask uint64 // the bytes of key that are the name's
-	rest string // the name after its first eight bytes, in lower case
-	n    uint8  // the name's length
-	id   int8
+	first uint64 // the first eight bytes (a shorter name: zero-padded)
+	mask  uint64 // the bytes of first that are the name's
+	last  uint64 // a name over eight bytes: its last eight bytes
+	mid   uint64 // a name over 16 bytes: its bytes 8 to 15
+	n     uint8  // the name's length
+	id    int8
+}
+
+// match reports whether a name of n bytes without control characters is
+// h's, given its first eight bytes (any bytes may follow a shorter name) and,
+// when n is over 8, its last eight, and when n is over 16, its bytes 8 to 15.
+// These cover the whole name, up to 24 bytes.
+func (h *headerSlot) match(n int, first, last, mid uint64) bool {
+	return int(h.n) == n && (first|fold)&h.mask == h.first &&
+		(n <= 8 || last|fold == h.last && (n <= 16 || mid|fold == h.mid))
 }
 
 // headerSlots holds each known header's entry in its slot; the others have
@@ -354,13 +369,19 @@ type headerSlot struct {
 // Setting bit 5 lower-cases ASCII letters. For the bytes of the known names
 // ('-', '.' and letters) only the upper-case letter and a control character
 // (CR or SO) fold to the same byte, so for names without control
-// characters, an equal key means equal first bytes up to ASCII case.
+// characters, equal words mean equal bytes up to ASCII case.
 var headerSlots = func() (t [32]headerSlot) { // 32: see slotOf
 	for id, name := range knownHeaderNames {
 		h := &t[slotOf(len(name), name[0], name[len(name)-1])]
+		lower := strings.ToLower(name)
 		h.mask = lowBytes(min(len(name), 8))
-		h.key = (firstWord(strings.ToLower(name)) | fold) & h.mask
-		h.rest = strings.ToLower(name[min(len(name), 8):])
+		h.first = (firstWord(lower) | fold) & h.mask
+		if len(name) > 8 {
+			h.last = load64(lower, len(name)-8) | fold
+		}
+		if len(name) > 16 {
+			h.mid = load64(lower, 8) | fold
+		}
 		h.n, h.id = uint8(len(name)), int8(id)
 	}
 	return t
@@ -596,38 +617,41 @@ func (m *Message) parseFast(s string, extra []Header) ([]Header, bool) {
 	}
 	var marks lineMarks
 	marks.mark(s)
-	// At most 64 control characters means at most 64 header lines, so the
-	// loop need not count them; more, rare in practice, goes to parse.
-	if ctls := bitCount(marks.ctl[:(len(s)+63)/64]); ctls > maxHeaderLines {
-		return nil, false
-	}
 	m.BootID, m.NextBootID, m.ConfigID = -1, -1, -1
-	var seen uint32 // known headers whose field is filled
-	// at returns s[i] and sub s[i:j], for indexes the loop has checked, without
-	// checking them again; sub needs i < len(s), so that its pointer stays
-	// inside s (checkptr, in race builds, checks this).
+	// The low 32 bits of seen are the known headers whose field is filled;
+	// the high bits count the header lines, which saves a register.
+	var seen uint64
+	const line = 1 << 32
+	// at returns s[i], word load64(s, i) and sub s[i:j], for indexes the
+	// loop has checked, without checking them again; sub needs i < len(s),
+	// so that its pointer stays inside s (checkptr, in race builds, checks
+	// this).
 	base := unsafe.Pointer(unsafe.StringData(s))
 	at := func(i int) byte { return *(*byte)(unsafe.Add(base, i)) }
+	word := func(i int) uint64 { return wordAt(unsafe.Add(base, i)) }
 	sub := func(i, j int) string { return unsafe.String((*byte)(unsafe.Add(base, i)), j-i) }
 	for pos < len(s) {
 		start := pos
 		end := next(&marks.ctl, pos, len(s))
 		colon := next(&marks.colon, pos, end)
 		switch {
+		case end+1 < len(s) && at(end) == '\r' && at(end+1) == '\n':
+			pos = end + 2 // the usual CRLF
 		case end == len(s):
 			pos = end
 		case at(end) == '\n':
 			pos = end + 1
 		case at(end) == '\r' && end+1 == len(s):
 			pos = end + 1 // a CR ending the datagram
-		case at(end) == '\r' && at(end+1) == '\n':
-			pos = end + 2
 		default:
 			return extra, false // a tab, or a control character that is an error
 		}
 		if end == start {
-			return extra, true // the blank line ending the headers
+			// The blank line ending the headers; more than 64 header
+			// lines go to parse, which says so.
+			return extra, seen <= maxHeaderLines*line|(line-1)
 		}
+		seen += line
 		// The line cannot be over maxHeaderLine (fastMax is not), so it is
 		// good if start < colon < end.
 		if uint(colon-start-1) >= uint(end-start-1) {
@@ -637,54 +661,59 @@ func (m *Message) parseFast(s string, extra []Header) ([]Header, bool) {
 		if v < end && at(v) == ' ' {
 			v++ // the usual single space, without a loop
 		}
-		name, value := sub(start, colon), ""
-		if v < end {
-			value = sub(v, end) // not for v == end: a pointer past s is invalid
-		}
+		name, value := sub(start, colon), s[v:end] // s[end:end] points inside s
 		if value != "" && (value[0] <= ' ' || value[len(value)-1] <= ' ') {
 			value = trim(value) // no control characters: only spaces and tabs
 		}
 		// wordHeader(name), inlined where eight bytes can be read from the
-		// line's start; exact here: line has no control character.
-		id := -1
+		// line's start, and tokenName for an unknown name, sharing its
+		// words. The start line is at least 16 bytes, so colon-8 > 0.
+		id, token := -1, true
 		if n := colon - start; n < 2 || n > 24 || start+8 > len(s) {
-			id = wordHeader(name)
-		} else if h := &headerSlots[slotOf(n, at(start), at(colon-1))]; int(h.n) == n &&
-			(load64(s, start)|fold)&h.mask == h.key && (n <= 8 || foldEqual(name[8:], h.rest)) {
-			id = int(h.id)
+			if id = wordHeader(name); id < 0 {
+				token = isToken(name)
+			}
+		} else {
+			first, last := word(start), word(colon-8)
+			if h := &headerSlots[slotOf(n, at(start), at(colon-1))]; h.match(n, first, last, word(start+min(n-8, 8))) {
+				id = int(h.id)
+			} else {
+				token = tokenWords(name, first, last)
+			}
 		}
-		bit := uint32(1) << (uint(id) & 31)
+		bit := uint64(1) << (uint(id) & 31)
 		switch {
 		case id >= 0 && seen&bit == 0 && stringFields[id&31] != 0 && value != "":
 			// The usual case, without a call to set.
 			*m.stringField(stringFields[id&31]) = value
 			seen |= bit
+		case id == hEXT && seen&bit == 0:
+			m.EXT = true // as set does, whatever the value
+			seen |= bit
 		case id >= 0 && seen&bit == 0 && m.set(id, value):
 			seen |= bit
-		case id >= 0 || tokenName(s, start, colon):
-			extra = append(roomFor(extra, s[pos:]), Header{Name: name, Value: value})
+		case token:
+			if len(extra) == cap(extra) {
+				extra = roomFor(extra, s[pos:])
+			}
+			extra = append(extra, Header{Name: name, Value: value})
 		default:
 			return extra, false
 		}
 	}
-	return extra, true
+	return extra, seen <= maxHeaderLines*line|(line-1)
 }
 
-// tokenName is isToken(s[start:end]) with a fast yes, a word at a time, for
-// the usual names of up to 16 letters, digits, '-' and '.'.
-func tokenName(s string, start, end int) bool {
-	switch n := end - start; {
-	case n > 0 && n <= 8 && start+8 <= len(s):
-		m := lowBytes(n) // the name's bytes; the rest of the word becomes 'a'
-		if nameWord(load64(s, start)&m | ones*'a'&^m) {
-			return true
-		}
-	case n > 8 && n <= 16:
-		if nameWord(load64(s, start)) && nameWord(load64(s, end-8)) {
-			return true
-		}
+// tokenWords is isToken(name) with a fast yes, a word at a time, for the
+// usual names of up to 16 letters, digits, '-' and '.'. first holds the
+// name's first eight bytes (any bytes may follow a shorter name), last its
+// last eight when it is longer than eight.
+func tokenWords(name string, first, last uint64) bool {
+	m := lowBytes(min(len(name), 8)) // the name's bytes; the rest of the word becomes 'a'
+	if len(name) <= 16 && nameWord(first&m|ones*'a'&^m) && (len(name) <= 8 || nameWord(last)) {
+		return true
 	}
-	return isToken(s[start:end])
+	return isToken(name)
 }
 
 // nameWord reports whether each byte of w is an ASCII letter, digit, '-' or
@@ -1198,15 +1227,6 @@ func (m *lineMarks) mark(s string) {
 			m.colon[i>>6&(fastMax/64-1)] |= 1 << (i & 63)
 		}
 	}
-}
-
-// bitCount returns how many bits of w are set.
-func bitCount(w []uint64) int {
-	n := 0
-	for _, x := range w {
-		n += bits.OnesCount64(x)
-	}
-	return n
 }
 
 // next returns the index of the first bit set in w at or after i, or n if
