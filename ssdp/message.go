@@ -647,11 +647,12 @@ func (m *Message) parseFast(s string, extra []Header) ([]Header, bool) {
 			return extra, false // a tab, or a control character that is an error
 		}
 		if end == start {
-			// The blank line ending the headers; more than 64 header
-			// lines go to parse, which says so.
-			return extra, seen <= maxHeaderLines*line|(line-1)
+			return extra, true // the blank line ending the headers
 		}
-		seen += line
+		// A 65th header line goes to parse, which says it is one too many.
+		if seen += line; seen > maxHeaderLines*line|(line-1) {
+			return extra, false
+		}
 		// The line cannot be over maxHeaderLine (fastMax is not), so it is
 		// good if start < colon < end.
 		if uint(colon-start-1) >= uint(end-start-1) {
@@ -666,8 +667,10 @@ func (m *Message) parseFast(s string, extra []Header) ([]Header, bool) {
 			value = trim(value) // no control characters: only spaces and tabs
 		}
 		// wordHeader(name), inlined where eight bytes can be read from the
-		// line's start, and tokenName for an unknown name, sharing its
-		// words. The start line is at least 16 bytes, so colon-8 > 0.
+		// line's start, and tokenWords for an unknown name, sharing its
+		// words. A header line starts at 16 or later (the shortest start
+		// line and its line end), so the words before the colon and the
+		// name's end, read even for a name under eight bytes, are in s.
 		id, token := -1, true
 		if n := colon - start; n < 2 || n > 24 || start+8 > len(s) {
 			if id = wordHeader(name); id < 0 {
@@ -701,13 +704,13 @@ func (m *Message) parseFast(s string, extra []Header) ([]Header, bool) {
 			return extra, false
 		}
 	}
-	return extra, seen <= maxHeaderLines*line|(line-1)
+	return extra, true
 }
 
-// tokenWords is isToken(name) with a fast yes, a word at a time, for the
-// usual names of up to 16 letters, digits, '-' and '.'. first holds the
-// name's first eight bytes (any bytes may follow a shorter name), last its
-// last eight when it is longer than eight.
+// tokenWords is isToken(name), for a name of at least one byte, with a fast
+// yes, a word at a time, for the usual names of up to 16 letters, digits,
+// '-' and '.'. first holds the name's first eight bytes (any bytes may follow
+// a shorter name), last its last eight when it is longer than eight.
 func tokenWords(name string, first, last uint64) bool {
 	m := lowBytes(min(len(name), 8)) // the name's bytes; the rest of the word becomes 'a'
 	if len(name) <= 16 && nameWord(first&m|ones*'a'&^m) && (len(name) <= 8 || nameWord(last)) {

@@ -344,21 +344,24 @@ func TestParseLong(t *testing.T) {
 }
 
 // TestParseFastManyHeaders checks the fast path's line limit, with either
-// line end: 64 header lines take it, 65 go to parse, which rejects them.
+// line end and with or without the blank line that ends the headers: 64
+// header lines take it, 65 go to parse, which rejects them.
 func TestParseFastManyHeaders(t *testing.T) {
 	for _, eol := range []string{"\n", "\r\n"} {
 		for _, lines := range []int{64, 65} {
-			s := "NOTIFY * HTTP/1.1" + eol + "NT: upnp:rootdevice" + eol
-			for i := range lines - 1 {
-				s += "X-" + strconv.Itoa(i) + ": " + strconv.Itoa(i) + eol
-			}
-			s += eol
-			extra, ok := new(Message).parseFast(s, nil)
-			if want := lines <= maxHeaderLines; ok != want || ok && len(extra) != lines-1 {
-				t.Errorf("%d lines ending %q: parseFast ok = %v with %d headers, want ok = %v", lines, eol, ok, len(extra), want)
-			}
-			if _, err := Parse([]byte(s)); (err == nil) != (lines <= maxHeaderLines) {
-				t.Errorf("%d lines ending %q: Parse error %v", lines, eol, err)
+			for _, end := range []string{eol, ""} {
+				s := "NOTIFY * HTTP/1.1" + eol + "NT: upnp:rootdevice" + eol
+				for i := range lines - 1 {
+					s += "X-" + strconv.Itoa(i) + ": " + strconv.Itoa(i) + eol
+				}
+				s += end
+				extra, ok := new(Message).parseFast(s, nil)
+				if want := lines <= maxHeaderLines; ok != want || ok && len(extra) != lines-1 {
+					t.Errorf("%d lines ending %q, then %q: parseFast ok = %v with %d headers, want ok = %v", lines, eol, end, ok, len(extra), want)
+				}
+				if _, err := Parse([]byte(s)); (err == nil) != (lines <= maxHeaderLines) {
+					t.Errorf("%d lines ending %q, then %q: Parse error %v", lines, eol, end, err)
+				}
 			}
 		}
 	}
