@@ -93,8 +93,11 @@ func (c *Client) SearchAll(ctx context.Context, req SearchRequest) ([]*Packet, e
 // interface it came in on. A response repeated by the device (same USN, ST,
 // sender and interface) is yielded once. The sequence ends when the search
 // window closes or ctx is done; a setup error (no usable interface, socket
-// failure) is yielded as the only element. Responses arrive through a large
-// socket buffer and a reading goroutine, so a slow loop body loses nothing.
+// failure) is yielded as the only element. Responses arrive through a
+// socket buffer of up to 4 MiB (past net.core.rmem_max only with
+// CAP_NET_ADMIN) and a reading goroutine that queues 256, so a loop body
+// that is slow for a while loses nothing; one slower than the answers
+// arrive for long enough loses the excess, as any UDP reader does.
 func (c *Client) Search(ctx context.Context, req SearchRequest) iter.Seq2[*Packet, error] {
 	return func(yield func(*Packet, error) bool) {
 		ctx, cancel := context.WithCancel(ctx)

@@ -17,6 +17,9 @@ import (
 // An EventType says what changed in a Listener's cache.
 type EventType uint8
 
+// The event types. One message makes one event, except that a message that
+// changes CONFIGID.UPNP.ORG along with a reboot or an ssdp:update makes an
+// EventConfig after its EventRebooted or EventUpdated.
 const (
 	EventAdded     EventType = iota + 1 // a USN seen for the first time
 	EventRefreshed                      // an alive or response that changed nothing
@@ -265,10 +268,14 @@ func (l *Listener) observe(p *Packet) {
 	case Update:
 		if known && m.NextBootID >= 0 {
 			e.BootID = m.NextBootID
+			config := m.ConfigID >= 0 && e.ConfigID >= 0 && m.ConfigID != e.ConfigID
 			if m.ConfigID >= 0 {
 				e.ConfigID = m.ConfigID
 			}
 			l.publish(Event{Type: EventUpdated, Entry: *e, Packet: p})
+			if config {
+				l.publish(Event{Type: EventConfig, Entry: *e, Packet: p})
+			}
 		}
 		return
 	case Alive:
@@ -314,11 +321,12 @@ func (l *Listener) observe(p *Packet) {
 		return
 	}
 	typ := EventRefreshed
+	config := e.ConfigID >= 0 && next.ConfigID >= 0 && e.ConfigID != next.ConfigID
 	switch {
 	case e.BootID >= 0 && next.BootID >= 0 && e.BootID != next.BootID:
 		typ = EventRebooted
-	case e.ConfigID >= 0 && next.ConfigID >= 0 && e.ConfigID != next.ConfigID:
-		typ = EventConfig
+	case config:
+		typ, config = EventConfig, false
 	case e.Location != next.Location || e.Server != next.Server || e.MaxAge != next.MaxAge:
 		typ = EventChanged
 	}
@@ -332,6 +340,11 @@ func (l *Listener) observe(p *Packet) {
 	*e = next
 	l.schedule(e.Expires)
 	l.publish(Event{Type: typ, Entry: *e, Packet: p})
+	if config {
+		// A reboot that also changed the description: a subscriber that
+		// re-fetches descriptions on EventConfig alone must hear of it.
+		l.publish(Event{Type: EventConfig, Entry: *e, Packet: p})
+	}
 }
 
 // keep returns old if it equals s, else a copy of s.
@@ -396,6 +409,10 @@ func (l *Listener) expire() {
 func (l *Listener) ListenAndServe(ctx context.Context) error {
 	v4, v6, err := families(l.Network)
 	if err != nil {
+		return err
+	}
+	// A misspelt interface name fails before any socket is bound.
+	if _, err := links(l.Interfaces); err != nil {
 		return err
 	}
 	l.mu.Lock()

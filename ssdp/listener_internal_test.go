@@ -55,12 +55,17 @@ func TestListenerCache(t *testing.T) {
 	up.NextBootID = 3
 	step("update", up, EventUpdated)
 	step("alive after update is no reboot", notifyPacket(Alive, usn, "http://10.0.0.5:81/d.xml", 100, 3, 8, from), EventRefreshed)
-	step("same USN over IPv6 is its own route", notifyPacket(Alive, usn, "http://[fe80::1]/d.xml", 100, 3, 8, "[fe80::1]:1900"), EventAdded)
+	step("reboot with a new config", notifyPacket(Alive, usn, "http://10.0.0.5:81/d.xml", 100, 4, 9, from), EventRebooted, EventConfig)
+	up = notifyPacket(Update, usn, "http://10.0.0.5:81/d.xml", 0, 4, 10, from)
+	up.NextBootID = 5
+	step("update with a new config", up, EventUpdated, EventConfig)
+	step("alive after that update", notifyPacket(Alive, usn, "http://10.0.0.5:81/d.xml", 100, 5, 10, from), EventRefreshed)
+	step("same USN over IPv6 is its own route", notifyPacket(Alive, usn, "http://[fe80::1]/d.xml", 100, 5, 10, "[fe80::1]:1900"), EventAdded)
 	if n := len(l.Lookup(usn)); n != 2 {
 		t.Fatalf("Lookup: %d routes, want 2", n)
 	}
-	step("byebye", notifyPacket(ByeBye, usn, "", 0, 3, 8, from), EventRemoved)
-	step("byebye for the unknown", notifyPacket(ByeBye, "uuid:zzz", "", 0, 3, 8, from))
+	step("byebye", notifyPacket(ByeBye, usn, "", 0, 5, 10, from), EventRemoved)
+	step("byebye for the unknown", notifyPacket(ByeBye, "uuid:zzz", "", 0, 5, 10, from))
 	fake.Advance(99 * time.Second)
 	step("not yet expired", nil)
 	fake.Advance(2 * time.Second)

@@ -235,6 +235,10 @@ func (s *Server) start() error {
 	if err != nil {
 		return err
 	}
+	// A misspelt interface name fails before any socket is bound.
+	if _, err := links(s.Interfaces); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	if s.running || s.closed {
 		s.mu.Unlock()
@@ -469,7 +473,7 @@ func (s *Server) announce(n int) {
 	}
 	ma := time.Duration(s.maxAge()) * time.Second
 	next := ma/4 + time.Duration(rand.Int64N(int64(ma/4)))
-	s.after(next, func() { s.announce(1) })
+	s.after(next, func() { s.announce(s.repeat()) })
 }
 
 func (s *Server) announceOnce() {
@@ -507,6 +511,9 @@ func (s *Server) SetConfigID(id int32) error {
 	if s.started {
 		for _, l := range s.links {
 			s.sendSet(l, Alive, 0)
+		}
+		for i := 1; i < s.repeat(); i++ {
+			s.after(time.Duration(i)*300*time.Millisecond, s.announceOnce)
 		}
 	}
 	return nil
@@ -768,6 +775,11 @@ func (s *Server) answers(t Target) []answer {
 			case t.Kind == TargetDevice || t.Kind == TargetService:
 				if n.target.Kind == t.Kind && t.Matches(n.target) {
 					out = append(out, answer{t.Raw, n.udn + "::" + t.Raw})
+				}
+			case t.Kind == TargetRoot || t.Kind == TargetUUID:
+				// In any case, as Matches compares them: a UUID is hex.
+				if n.target.Kind == t.Kind && t.Matches(n.target) {
+					out = append(out, answer{n.nt, n.usn})
 				}
 			case t.Raw != "" && t.Raw == n.nt:
 				out = append(out, answer{n.nt, n.usn})
