@@ -16,7 +16,7 @@ import (
 
 // Exit codes shared by every command.
 const (
-	ExitOK       = 0 // success (for search and scan: at least one answer)
+	ExitOK       = 0 // success (for search and scan: at least one answer; for listen: a NOTIFY heard)
 	ExitError    = 1 // any other error
 	ExitUsage    = 2 // bad command line
 	ExitFault    = 3 // the device answered with a UPnP fault

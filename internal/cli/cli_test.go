@@ -119,6 +119,18 @@ func TestSearchCommand(t *testing.T) {
 	}
 }
 
+// TestListenNothingHeard: upnp listen that hears no NOTIFY before --timeout
+// exits 4, as search does without an answer.
+func TestListenNothingHeard(t *testing.T) {
+	if !netlab.Isolate(t) {
+		return
+	}
+	code, out, errOut := run(t, "listen", "-i", "lo", "-4", "--timeout", "300ms")
+	if code != ExitNotFound || out != "" || !strings.Contains(errOut, "no NOTIFY heard") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and \"no NOTIFY heard\"", code, out, errOut, ExitNotFound)
+	}
+}
+
 // TestListenCommand: upnp listen prints every NOTIFY as it arrives, with the
 // JSON keys of the README, a byebye from a device it never saw announced
 // included; --timeout ends it with exit 0.

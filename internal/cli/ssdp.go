@@ -145,6 +145,15 @@ func runListen(ctx context.Context, e *env, args []string) error {
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- l.ListenAndServe(ctx) }()
+	heard := 0
+	// end is how listen ends once the listener stopped: exit 4 when it
+	// heard nothing, as search does without an answer.
+	end := func(err error) error {
+		if err == nil && heard == 0 {
+			return notFound("no NOTIFY heard")
+		}
+		return err
+	}
 	for {
 		select {
 		case err := <-errc:
@@ -153,22 +162,24 @@ func runListen(ctx context.Context, e *env, args []string) error {
 				select {
 				case p, ok := <-notes:
 					if !ok {
-						return err
+						return end(err)
 					}
 					if werr := printNotify(e, p, *asJSON); werr != nil {
 						return werr
 					}
+					heard++
 				default:
-					return err
+					return end(err)
 				}
 			}
 		case p, ok := <-notes:
 			if !ok {
-				return <-errc
+				return end(<-errc)
 			}
 			if err := printNotify(e, p, *asJSON); err != nil {
 				return err
 			}
+			heard++
 		}
 	}
 }
