@@ -205,8 +205,16 @@ func TestInteropAdvertise(t *testing.T) {
 	t.Run("our listener", func(t *testing.T) {
 		lines := listener.Lines()
 		for _, u := range usns {
-			if len(linesWith(lines, "added "+u+" "+loc+" ssdp:alive")) != 1 {
+			// The NT of each USN: its part after "::", or the UDN itself.
+			nt := u
+			if _, after, ok := strings.Cut(u, "::"); ok {
+				nt = after
+			}
+			added := linesWith(lines, "added "+u+" "+loc+" ssdp:alive")
+			if len(added) != 1 {
 				t.Errorf("listener did not add %s once", u)
+			} else if want := " boot=11 config=2 maxage=1800 nt=" + nt + " server=linux/1.0 UPnP/2.0 upnp-go/"; !strings.Contains(added[0], want) {
+				t.Errorf("listener's entry for %s: %q, want %q in it", u, added[0], want)
 			}
 			if len(linesWith(lines, "removed "+u+" "+loc+" ssdp:byebye")) != 1 {
 				t.Errorf("listener did not remove %s on byebye", u)
@@ -315,7 +323,11 @@ func TestInterfaceComesUp(t *testing.T) {
 	if err := listener.WaitForLine(ctx, "rebooted "+interopTree.UDN+" "+loc+" ssdp:alive boot=12"); err != nil {
 		t.Fatalf("no alive with a new BOOTID after the link came back: %v\n%s", err, strings.Join(listener.Lines(), "\n"))
 	}
-	// BootIDChanged told the program once, for the rejoin only.
+	// BootIDChanged told the program once, for the rejoin only. Its line may
+	// reach us after the listener's: wait for it.
+	if err := adv.WaitForLine(ctx, "bootid changed to 12"); err != nil {
+		t.Errorf("BootIDChanged was not called with 12: %v", err)
+	}
 	if got := linesWith(adv.Lines(), "bootid changed to"); len(got) != 1 || got[0] != "bootid changed to 12" {
 		t.Errorf("BootIDChanged calls: %q, want one, with 12", got)
 	}

@@ -136,7 +136,10 @@ func roleListen(ctx context.Context, args []string) int {
 			if ev.Packet != nil {
 				nts = ev.Packet.NTS
 			}
-			fmt.Println(ev.Type, ev.Entry.USN, ev.Entry.Location, nts, "boot="+strconv.Itoa(int(ev.Entry.BootID)))
+			// Substring matches of the tests rely on this order.
+			fmt.Println(ev.Type, ev.Entry.USN, ev.Entry.Location, nts, "boot="+strconv.Itoa(int(ev.Entry.BootID)),
+				"config="+strconv.Itoa(int(ev.Entry.ConfigID)), "maxage="+strconv.Itoa(ev.Entry.MaxAge),
+				"nt="+ev.Entry.NT, "server="+ev.Entry.Server)
 		}
 	}
 }
