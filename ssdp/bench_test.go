@@ -47,6 +47,28 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
+// BenchmarkParser is BenchmarkParse with a Parser and a Message reused from
+// one datagram to the next, as a reading loop would.
+func BenchmarkParser(b *testing.B) {
+	for _, p := range benchPackets {
+		b.Run(p.name, func(b *testing.B) {
+			data := benchPacket(b, p.file)
+			var ps ssdp.Parser
+			m := new(ssdp.Message) // on the heap, as a reader's would be
+			sinkMessage = m
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if err := ps.Parse(m, data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+var sinkMessage *ssdp.Message
+
 func BenchmarkAppend(b *testing.B) {
 	for _, p := range benchPackets {
 		b.Run(p.name, func(b *testing.B) {

@@ -7,7 +7,8 @@
 //
 // Message is the codec: Parse reads a datagram leniently, as real devices send
 // lower-case names, bare LF line ends and missing headers, and bounds everything
-// it reads; Append writes strictly. Target classifies NT and ST values and
+// it reads; Append writes strictly. A Parser does what Parse does without an
+// allocation per datagram, for loops that read many. Target classifies NT and ST values and
 // implements the search matching rule. Server, Client and Listener put
 // them on the network: the multicast sockets per interface, a device's
 // advertisements and search answers, a control point's searches, and a cache of

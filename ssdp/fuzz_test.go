@@ -23,11 +23,19 @@ func FuzzParse(f *testing.F) {
 	for _, tt := range badTests {
 		f.Add([]byte(tt.in))
 	}
+	// One Parser for the whole run: every input also goes through it, and
+	// the strings it gave for the one before must not have changed.
+	var p ssdp.Parser
+	var pm, prev, keep ssdp.Message
 	f.Fuzz(func(t *testing.T, data []byte) {
 		orig := bytes.Clone(data)
 		m, err := ssdp.Parse(data)
 		if !bytes.Equal(data, orig) {
 			t.Fatal("Parse modified its input")
+		}
+		prev, keep = checkParser(t, &p, &pm, data, m, err, prev, keep)
+		if !bytes.Equal(data, orig) {
+			t.Fatal("Parser.Parse modified its input")
 		}
 		if err != nil {
 			var pe *ssdp.ParseError
