@@ -5,10 +5,10 @@
 // "HTTP/1.1 200 OK" responses it draws, all HTTP-shaped messages in single UDP
 // datagrams sent to 239.255.255.250:1900 or [FF02::C]:1900 and [FF05::C]:1900.
 //
-// Message is the codec: Parse reads a datagram leniently, as real devices send
-// lower-case names, bare LF line ends and missing headers, and bounds everything
-// it reads; Append writes strictly. A Parser does what Parse does without an
-// allocation per datagram, for loops that read many. Target classifies NT and ST values and
+// Message is the codec: Parse reads a datagram leniently, as real devices
+// send lower-case names, bare LF line ends and missing headers, and bounds
+// everything it reads; Append writes strictly. A Parser does what Parse does
+// without an allocation per datagram, for loops that read many. Target classifies NT and ST values and
 // implements the search matching rule. Server, Client and Listener put
 // them on the network: the multicast sockets per interface, a device's
 // advertisements and search answers, a control point's searches, and a cache of

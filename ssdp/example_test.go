@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"net"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -61,6 +62,33 @@ func ExampleMessage_Append() {
 	// ST: upnp:rootdevice
 	// MAN: "ssdp:discover"
 	// MX: 2
+}
+
+// A Parser reads datagrams in a loop without an allocation per datagram;
+// what the loop keeps, it copies, since a kept string holds its Parser's
+// buffer.
+func ExampleParser() {
+	pc, err := net.ListenPacket("udp4", ":0") // a socket of your own
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pc.Close()
+	var p ssdp.Parser
+	var m ssdp.Message
+	seen := map[string]string{} // USN to LOCATION, kept
+	buf := make([]byte, ssdp.MaxDatagram+1)
+	for {
+		n, _, err := pc.ReadFrom(buf)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := p.Parse(&m, buf[:n]); err != nil || m.USN == "" {
+			continue // not SSDP, or nothing to keep
+		}
+		if _, ok := seen[m.USN]; !ok {
+			seen[strings.Clone(m.USN)] = strings.Clone(m.Location)
+		}
+	}
 }
 
 // A search prints each answer as it arrives, with the interface it came in

@@ -23,17 +23,24 @@ func FuzzParse(f *testing.F) {
 	for _, tt := range badTests {
 		f.Add([]byte(tt.in))
 	}
-	// One Parser for the whole run: every input also goes through it, and
-	// the strings it gave for the one before must not have changed.
-	var p ssdp.Parser
-	var pm, prev, keep ssdp.Message
+	seed := loadPackets(f)["response-libupnp-v4.ssdp"]
+	seedMsg, err := ssdp.Parse(seed)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		orig := bytes.Clone(data)
 		m, err := ssdp.Parse(data)
 		if !bytes.Equal(data, orig) {
 			t.Fatal("Parse modified its input")
 		}
-		prev, keep = checkParser(t, &p, &pm, data, m, err, prev, keep)
+		// A Parser too, between two real datagrams in the same Message:
+		// all three parse as Parse does and none changes another's strings.
+		var p ssdp.Parser
+		var pm ssdp.Message
+		earlier := checkParser(t, &p, &pm, seed, seedMsg, nil, nil)
+		earlier = checkParser(t, &p, &pm, data, m, err, earlier)
+		checkParser(t, &p, &pm, seed, seedMsg, nil, earlier)
 		if !bytes.Equal(data, orig) {
 			t.Fatal("Parser.Parse modified its input")
 		}

@@ -27,21 +27,33 @@ type Parser struct {
 	free []byte // the unused end of the current buffer
 }
 
-// Parse parses b into m, which it overwrites entirely, and returns the error
-// Parse would. On error m is Reset. It reuses the array behind m.Extra for
-// the new unknown headers, so a copy of m made before the call sees its
-// Extra change: copy Extra too to keep it; with no unknown headers, Extra is
-// empty but may keep that array. The caller may reuse b.
+// Parse parses b into m, which must not be nil, and returns the error the
+// package's Parse function would; it never panics on input. It overwrites
+// all of m. On error m is Reset, except that Extra keeps its array.
+//
+// The new unknown headers go into the array behind m.Extra, up to its
+// capacity, so a copy of m made before the call sees its Extra change: copy
+// Extra (slices.Clone) as well to keep a Message, or to hand it to another
+// goroutine, which would otherwise race with the next Parse. With no unknown
+// headers, Extra is empty but keeps its array. The caller may reuse b.
 func (p *Parser) Parse(m *Message, b []byte) error {
+	// x is the array for the new headers; its first written entries may hold
+	// headers (the rest is clear), which must be cleared unless overwritten,
+	// or they would keep an older buffer alive.
 	x := m.Extra[:0]
+	written := len(m.Extra)
 	*m = Message{}
-	if len(b) > MaxDatagram {
+	fail := func(err error) error {
+		clear(x[:written])
 		m.Reset()
-		return errDatagramTooLarge()
+		m.Extra = x
+		return err
+	}
+	if len(b) > MaxDatagram {
+		return fail(errDatagramTooLarge())
 	}
 	if len(b) == 0 {
-		m.Reset()
-		return &ParseError{Line: 1, Reason: reasonEmpty}
+		return fail(&ParseError{Line: 1, Reason: reasonEmpty})
 	}
 	if len(p.free) < len(b) {
 		p.free = make([]byte, parserBuffer) // MaxDatagram fits
@@ -52,18 +64,26 @@ func (p *Parser) Parse(m *Message, b []byte) error {
 	p.free = p.free[len(b):]
 	copy(buf, b)
 	s := unsafe.String(unsafe.SliceData(buf), len(buf))
+	// grew notes the headers written, and a new array if roomFor made one
+	// (it copies the entries so far; the old array is m's no more).
+	grew := func(extra []Header) {
+		if cap(extra) > cap(x) {
+			x, written = extra[:0], 0
+		}
+		written = max(written, len(extra))
+	}
 	extra, ok := m.parseFast(s, x)
+	grew(extra)
 	if !ok {
 		*m = Message{}
-		if cap(extra) > cap(x) {
-			x = extra[:0]
-		}
 		var err error
 		if extra, err = m.parse(s, x); err != nil {
-			m.Reset()
-			return err
+			written = cap(x) // parse may have written any of it
+			return fail(err)
 		}
+		grew(extra)
 	}
+	clear(x[len(extra):written])
 	m.Extra = extra
 	return nil
 }

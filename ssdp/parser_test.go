@@ -2,6 +2,7 @@ package ssdp_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -11,11 +12,14 @@ import (
 	"github.com/seedb72249f9/upnp/ssdp"
 )
 
-// checkParser parses data with p into m, as FuzzParse does with every input,
-// and checks that it gives what Parse gives (want, or wantErr), that m's
-// strings from the previous call (prev, and their copy keep) did not change,
-// and then returns the new values for the next call.
-func checkParser(t *testing.T, p *ssdp.Parser, m *ssdp.Message, data []byte, want *ssdp.Message, wantErr error, prev, keep ssdp.Message) (ssdp.Message, ssdp.Message) {
+// A kept message is the strings of a Message a Parser gave (msg, Extra
+// left out: its array is reused by design) and a copy of them (want).
+type kept struct{ msg, want ssdp.Message }
+
+// checkParser parses data with p into m and checks that it gives what Parse
+// gives (want, or wantErr) and that the strings of every message in earlier
+// have not changed since; it returns earlier with m's strings added.
+func checkParser(t *testing.T, p *ssdp.Parser, m *ssdp.Message, data []byte, want *ssdp.Message, wantErr error, earlier []kept) []kept {
 	t.Helper()
 	err := p.Parse(m, data)
 	switch {
@@ -32,16 +36,16 @@ func checkParser(t *testing.T, p *ssdp.Parser, m *ssdp.Message, data []byte, wan
 			t.Fatalf("Parser.Parse(%q) differs from Parse (-Parse +Parser):\n%s", data, diff)
 		}
 	}
-	// The strings of the previous message live in a buffer that later
-	// datagrams share: they must not have changed. (Its Extra array is
-	// reused by design.)
-	prev.Extra, keep.Extra = nil, nil
-	if diff := cmp.Diff(keep, prev); diff != "" {
-		t.Fatalf("a string from an earlier Parser.Parse changed (-then +now):\n%s", diff)
+	// Earlier messages live in buffers that later datagrams share: their
+	// strings must not have changed.
+	for _, k := range earlier {
+		if diff := cmp.Diff(k.want, k.msg); diff != "" {
+			t.Fatalf("a string from an earlier Parser.Parse changed (-then +now):\n%s", diff)
+		}
 	}
 	next := *m
 	next.Extra = nil
-	return next, deepCopy(next)
+	return append(earlier, kept{next, deepCopy(next)})
 }
 
 // deepCopy returns m with its strings copied.
@@ -56,7 +60,8 @@ func deepCopy(m ssdp.Message) ssdp.Message {
 // TestParser runs every packet, lenient and bad input through one Parser and
 // one Message, several times over, so that the datagrams fill several of its
 // buffers: each result is what Parse makes, and no string handed out
-// before changes.
+// before changes, however long ago (a Parser that reused a buffer once full
+// would fail).
 func TestParser(t *testing.T) {
 	var inputs [][]byte
 	for _, data := range loadPackets(t) {
@@ -70,13 +75,53 @@ func TestParser(t *testing.T) {
 	}
 	var p ssdp.Parser
 	var m ssdp.Message
-	var prev, keep ssdp.Message
+	var earlier []kept
 	total := 0
 	for round := 0; total < 100<<10; round++ {
 		for _, data := range inputs {
 			want, err := ssdp.Parse(data)
-			prev, keep = checkParser(t, &p, &m, data, want, err, prev, keep)
+			earlier = checkParser(t, &p, &m, data, want, err, earlier)
 			total += len(data)
+		}
+	}
+}
+
+// TestParserClearsExtra: the entries of Extra's array past its length are
+// cleared, so that no header of an earlier datagram keeps its buffer alive:
+// after fewer unknown headers, after an error, and after an error that
+// came once the general parser had filled some.
+func TestParserClearsExtra(t *testing.T) {
+	headers := func(n int, eol string) string {
+		s := "NOTIFY * HTTP/1.1" + eol + "NT: upnp:rootdevice" + eol
+		for i := range n {
+			s += fmt.Sprintf("X-%d: %d%s", i, i, eol)
+		}
+		return s
+	}
+	var p ssdp.Parser
+	var m ssdp.Message
+	for _, tt := range []struct {
+		name, in string
+		extra    int // unknown headers parsed, -1 for an error
+	}{
+		{"ten", headers(10, "\r\n") + "\r\n", 10},
+		{"three after ten", headers(3, "\r\n") + "\r\n", 3},
+		{"ten again", headers(10, "\r\n") + "\r\n", 10},
+		{"empty datagram", "", -1},
+		{"twenty, slow path", headers(20, "\n") + "X : y\n\n", 21},
+		// The general parser gets one header further than parseFast, then
+		// fails: that header, past all that came before, must go too.
+		{"error after twenty-five on the slow path", headers(25, "\n") + "X : y\nno colon\n\n", -1},
+		{"two", headers(2, "\r\n") + "\r\n", 2},
+	} {
+		err := p.Parse(&m, []byte(tt.in))
+		if (err != nil) != (tt.extra < 0) || tt.extra >= 0 && len(m.Extra) != tt.extra {
+			t.Fatalf("%s: error %v, %d unknown headers", tt.name, err, len(m.Extra))
+		}
+		for i, h := range m.Extra[len(m.Extra):cap(m.Extra)] {
+			if h != (ssdp.Header{}) {
+				t.Fatalf("%s: entry %d past Extra's length holds %q", tt.name, len(m.Extra)+i, h)
+			}
 		}
 	}
 }
@@ -109,19 +154,23 @@ func TestParserAllocs(t *testing.T) {
 }
 
 // TestParserErrors: what Parse refuses, Parser.Parse refuses with the same
-// error, and the Message it leaves is Reset.
+// error, and the Message it leaves is Reset (with an empty Extra).
 func TestParserErrors(t *testing.T) {
 	var p ssdp.Parser
-	m := ssdp.Message{Kind: ssdp.KindNotify, USN: "uuid:left", Extra: []ssdp.Header{{Name: "X", Value: "y"}}}
-	for _, in := range [][]byte{nil, make([]byte, ssdp.MaxDatagram+1), []byte("GET / HTTP/1.1\r\n\r\n")} {
+	var reset ssdp.Message
+	reset.Reset()
+	for _, in := range [][]byte{nil, make([]byte, ssdp.MaxDatagram+1), []byte("GET / HTTP/1.1\r\n\r\n"),
+		[]byte("NOTIFY * HTTP/1.1\r\nNT: a\r\nMX: 2\r\nbad line\r\n\r\n")} {
+		m := ssdp.Message{Kind: ssdp.KindNotify, USN: "uuid:left", MX: 3, MaxAge: 9, EXT: true, ConfigID: 4,
+			Extra: []ssdp.Header{{Name: "X", Value: "y"}}}
 		_, want := ssdp.Parse(in)
 		err := p.Parse(&m, in)
 		var pe *ssdp.ParseError
 		if err == nil || err.Error() != want.Error() || !errors.As(err, &pe) {
 			t.Errorf("Parser.Parse(%.20q) = %v, want %v", in, err, want)
 		}
-		if m.Kind != 0 || m.USN != "" || len(m.Extra) != 0 || m.BootID != -1 {
-			t.Errorf("Parser.Parse(%.20q) left %+v", in, m)
+		if diff := cmp.Diff(reset, m, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("Parser.Parse(%.20q) left (-Reset +got):\n%s", in, diff)
 		}
 	}
 }
