@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -639,6 +640,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) readLoop(c *conn) {
 	defer s.wg.Done()
 	buf := make([]byte, MaxDatagram+1)
+	// Searches are parsed without an allocation each: handle keeps no
+	// string of m past its return (answers copy the ST they keep).
+	var p Parser
+	var m Message
 	for {
 		n, src, dst, ifindex, err := c.read(buf)
 		if err != nil {
@@ -652,17 +657,17 @@ func (s *Server) readLoop(c *conn) {
 			s.stats.invalid.Add(1)
 			continue
 		}
-		s.handle(c, buf[:n], src, dst, ifindex)
+		s.handle(c, &p, &m, buf[:n], src, dst, ifindex)
 	}
 }
 
-// handle answers one datagram if it is a search we should answer.
-func (s *Server) handle(c *conn, b []byte, src netip.AddrPort, dst netip.Addr, ifindex int) {
+// handle answers one datagram if it is a search we should answer, parsing it
+// with p into m.
+func (s *Server) handle(c *conn, p *Parser, m *Message, b []byte, src netip.AddrPort, dst netip.Addr, ifindex int) {
 	if len(b) < 9 || string(b[:9]) != "M-SEARCH " {
 		return // NOTIFY from other devices, or noise: not ours to answer
 	}
-	m, err := Parse(b)
-	if err != nil {
+	if err := p.Parse(m, b); err != nil {
 		s.stats.invalid.Add(1)
 		s.logger().Debug("ssdp: bad search", "from", src, "err", err)
 		return
@@ -697,7 +702,9 @@ func (s *Server) handle(c *conn, b []byte, src netip.AddrPort, dst netip.Addr, i
 		s.stats.rateLimited.Add(1)
 		return
 	}
-	answers := s.answers(ParseTarget(m.ST))
+	// strings.Clone: an answer may keep the ST, which must not hold the
+	// Parser's buffer for the seconds it waits.
+	answers := s.answers(ParseTarget(strings.Clone(m.ST)))
 	if len(answers) == 0 {
 		s.mu.Unlock()
 		return
