@@ -139,7 +139,9 @@ func ExampleListener() {
 		for ev := range events {
 			switch ev.Type {
 			case ssdp.EventAdded, ssdp.EventConfig, ssdp.EventRebooted:
-				fmt.Println(ev.Type, ev.Entry.USN, ev.Entry.Location) // (re-)fetch its description
+				// (Re-)fetch its description; a reboot that also changed
+				// CONFIGID is followed by an EventConfig for the same entry.
+				fmt.Println(ev.Type, ev.Entry.USN, ev.Entry.Location)
 			case ssdp.EventRemoved, ssdp.EventExpired:
 				fmt.Println(ev.Type, ev.Entry.USN)
 			}

@@ -480,6 +480,9 @@ func (s *Server) announce(n int) {
 func (s *Server) announceOnce() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return // a timer that fired as Shutdown ran: no alive after the byebye
+	}
 	for _, l := range s.links {
 		s.sendSet(l, Alive, 0)
 	}
@@ -509,7 +512,7 @@ func (s *Server) SetConfigID(id int32) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.configID = id
-	if s.started {
+	if s.started && !s.closed {
 		for _, l := range s.links {
 			s.sendSet(l, Alive, 0)
 		}

@@ -272,6 +272,22 @@ func TestAnnouncementTiming(t *testing.T) {
 	if countNTS(got, Alive) != 2*setSize || got[0].ConfigID != 43 || got[len(got)-1].ConfigID != 43 {
 		t.Fatalf("SetConfigID: %d alive (want %d), configID %d", countNTS(got, Alive), 2*setSize, got[0].ConfigID)
 	}
+	// Shutdown sends the byebyes, marks the server closed, and only then
+	// closes the sockets: a repeat whose timer fires in between, or a
+	// SetConfigID, must send no alive after the byebye. The moment, held:
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.announceOnce()
+	if err := s.SetConfigID(44); err != nil {
+		t.Fatal(err)
+	}
+	if got := capt.notifies(t, 100*time.Millisecond); len(got) != 0 {
+		t.Fatalf("%d NOTIFY once closed", len(got))
+	}
+	s.mu.Lock()
+	s.closed = false
+	s.mu.Unlock()
 	if err := s.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -279,6 +295,7 @@ func TestAnnouncementTiming(t *testing.T) {
 	if n := countNTS(got, ByeBye); n != 2*setSize {
 		t.Fatalf("shutdown sent %d byebye, want %d (the set twice)", n, 2*setSize)
 	}
+
 	if fake.Pending() != 0 {
 		t.Errorf("%d timers left after Shutdown", fake.Pending())
 	}
