@@ -382,6 +382,12 @@ func (r *Root) ResolveURL(base *url.URL, ref string) (*url.URL, error) {
 	if !httpURL(u) {
 		return nil, fmt.Errorf("upnp: resolve URL %q: not an absolute http URL", ref)
 	}
+	// url.Parse takes a host such as "::" in a scheme-relative reference
+	// ("//::/") that it refuses in the absolute URL that comes out: a URL
+	// that does not parse back is no URL (FuzzDescribe found it).
+	if _, err := url.Parse(u.String()); err != nil {
+		return nil, fmt.Errorf("upnp: resolve URL %q: %w", ref, err)
+	}
 	return u, nil
 }
 

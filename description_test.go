@@ -605,6 +605,8 @@ func TestResolveURL(t *testing.T) {
 		{"javascript", "", descURL.String(), "javascript:alert(1)", ""},
 		{"bad ref", "", descURL.String(), "http://[::1", ""},
 		{"scheme-relative", "", descURL.String(), "//10.9.9.9/x", "http://10.9.9.9/x"},
+		{"scheme-relative, unbracketed IPv6 host", "", descURL.String(), "//::/", ""},
+		{"URLBase, unbracketed IPv6 host", "t:/p", descURL.String(), "//::/", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
