@@ -51,18 +51,10 @@ func FuzzParseFast(f *testing.F) {
 // TestParseFastPackets checks that the real packets in testdata, as devices
 // send them, take the fast path.
 func TestParseFastPackets(t *testing.T) {
-	packets, err := filepath.Glob("testdata/packets/*")
-	if err != nil || len(packets) == 0 {
-		t.Fatalf("no packets: %v", err)
-	}
-	for _, name := range packets {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for name, b := range readPackets(t) {
 		var m Message
 		if _, ok := m.parseFast(string(b), nil); !ok {
-			t.Errorf("%s does not take the fast path", filepath.Base(name))
+			t.Errorf("%s does not take the fast path", name)
 		}
 	}
 }
@@ -402,15 +394,26 @@ func TestNameWord(t *testing.T) {
 
 // addPackets seeds f with the real datagrams in testdata/packets.
 func addPackets(f *testing.F) {
+	for _, b := range readPackets(f) {
+		f.Add(b)
+	}
+}
+
+// readPackets returns the real datagrams in testdata/packets by file name
+// (loadPackets, for the tests outside the package).
+func readPackets(tb testing.TB) map[string][]byte {
+	tb.Helper()
 	packets, err := filepath.Glob("testdata/packets/*")
 	if err != nil || len(packets) == 0 {
-		f.Fatalf("no packets: %v", err)
+		tb.Fatalf("no packets: %v", err)
 	}
+	out := map[string][]byte{}
 	for _, name := range packets {
 		b, err := os.ReadFile(name)
 		if err != nil {
-			f.Fatal(err)
+			tb.Fatal(err)
 		}
-		f.Add(b)
+		out[filepath.Base(name)] = b
 	}
+	return out
 }
